@@ -1,0 +1,85 @@
+// Where a request goes: the ordered hops from a client to a server under a mesh state, and
+// which proxy enforces a policy. Pure functions, shared by the simulator and the proxies so
+// the two cannot disagree.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "meshtwin/models/mesh_state.hpp"
+#include "meshtwin/models/scenario.hpp"
+
+namespace meshtwin::models {
+
+enum class HopKind { App, Sidecar, Ztunnel, Waypoint, Link };
+const char* toString(HopKind k);
+
+enum class Tunnel {
+  Plaintext,  // no mesh encryption
+  IstioMtls,  // sidecar-to-sidecar mTLS (Istio's legacy, non-HBONE protocol)
+  Hbone,      // HTTP/2 CONNECT over mTLS to port 15008
+};
+const char* toString(Tunnel t);
+
+enum class Direction { Outbound, Inbound, Through };
+
+struct Hop {
+  HopKind kind = HopKind::App;
+  std::optional<PodId> pod;  // App, Sidecar, Waypoint: the pod it runs in
+  NodeId node = 0;           // the node the hop runs on (Link: the receiving node)
+  Direction direction = Direction::Through;
+  // Link only:
+  std::optional<NodeId> from_node;  // nullopt: from outside the cluster
+  Locality locality = Locality::SameNode;
+  Tunnel tunnel = Tunnel::Plaintext;
+};
+
+// Which proxy enforces policy for the destination on this path.
+enum class Enforcer { None, DestinationSidecar, DestinationZtunnel, Waypoint };
+const char* toString(Enforcer e);
+
+struct HopPath {
+  std::vector<Hop> hops;
+  std::optional<PodId> destination_pod;  // nullopt when the request cannot be delivered
+  std::optional<WaypointId> waypoint;    // the waypoint the request passes, if any
+  bool waypoint_bypassed = false;        // the service has a waypoint but this client skips it
+  std::string bypass_reason;
+  Enforcer l7_enforcer = Enforcer::None;  // who applies L7 (targetRefs or sidecar) policy
+  Enforcer l4_enforcer = Enforcer::None;  // who applies selector policy
+  std::string error;                      // non-empty: why the request fails
+  [[nodiscard]] std::size_t linkCount() const;
+  [[nodiscard]] std::string describe(const Scenario& s) const;  // "app(frontend-0) -> sidecar(...) -> ..."
+};
+
+// The hops of one request from pod `src` to service `dst`. `flow_hash` picks among equally
+// preferred endpoints (and waypoint replicas) deterministically. Endpoint choice: clients
+// without a waypoint pick among all endpoints (Istio's default, no locality preference);
+// with a waypoint, the client's ztunnel prefers a waypoint replica in its own zone
+// (PreferClose on the waypoint Service) and the waypoint prefers endpoints in its zone.
+HopPath hopPath(const Scenario& s, const MeshState& m, PodId src, ServiceId dst, std::uint64_t flow_hash);
+// The same for a client outside the cluster (an entry point) entering in `zone`: it is not
+// in the mesh and sends plaintext.
+HopPath ingressPath(const Scenario& s, const MeshState& m, ZoneId zone, ServiceId dst, std::uint64_t flow_hash);
+
+enum class EnforcerKind { Sidecar, Ztunnel, Waypoint, NotEnforced };
+const char* toString(EnforcerKind k);
+
+// Where one policy is enforced for one of its targets, and what that enforcer applies.
+struct Enforcement {
+  EnforcerKind kind = EnforcerKind::NotEnforced;
+  std::optional<WorkloadId> workload;  // selector policies: the selected workload
+  std::optional<ServiceId> service;    // targetRefs Service
+  std::optional<WaypointId> waypoint;  // the enforcing waypoint
+  std::optional<AuthorizationPolicy> effective;  // the rules as that enforcer applies them
+  std::string note;  // e.g. the ztunnel conversion message, or why it is not enforced
+};
+
+// Workloads a selector (policy namespace + matchLabels) applies to. The root namespace
+// istio-system makes a policy mesh-wide.
+std::vector<WorkloadId> selectedWorkloads(const Scenario& s, const std::string& ns,
+                                          const std::map<std::string, std::string>& match_labels);
+std::vector<Enforcement> enforcementPoints(const AuthorizationPolicy& p, const Scenario& s, const MeshState& m);
+
+}  // namespace meshtwin::models

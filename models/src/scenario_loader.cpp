@@ -1,0 +1,1132 @@
+// Scenario loader: reads meshtwin/v1 YAML, reports every problem with file:line:col, and
+// returns a fully resolved Scenario (names -> indexes, pods placed on nodes).
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "call_graph.hpp"
+#include "meshtwin/models/loader.hpp"
+#include "placement.hpp"
+#include "policy_yaml.hpp"
+#include "yaml_reader.hpp"
+
+namespace meshtwin::models {
+namespace {
+
+using detail::YamlReader;
+
+constexpr const char* kApiVersion = "meshtwin/v1";
+
+// Defaults that apply to every workload unless it sets its own (top-level `defaults:`).
+struct WorkloadDefaults {
+  int replicas = 1;
+  int concurrency = 64;
+  ServiceTime service_time;
+  std::int64_t request_bytes = 1024;
+  std::int64_t response_bytes = 1024;
+  Resources resources{100, 0, 128LL << 20, 0};
+  std::map<std::string, std::string> labels;
+};
+
+// A service reference as written in a script or an entry point, resolved later.
+struct PendingRef {
+  std::string text;
+  std::string context_ns;
+  SourceLoc loc;
+};
+
+class Loader {
+ public:
+  Loader(std::string file, std::string base_dir) : r_(file, diags_), base_dir_(std::move(base_dir)) {
+    s_.file = std::move(file);
+  }
+
+  LoadResult run(const std::string& text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      diags_.add({s_.file, e.mark.line + 1, e.mark.column + 1}, "scenario", "YAML syntax error: " + e.msg,
+                 "check indentation and quoting near this position");
+      return finish();
+    }
+    try {
+      readRoot(root);
+    } catch (const YAML::Exception& e) {
+      // yaml-cpp can still throw on shapes the checks above did not foresee; report it
+      // as an input error rather than crash.
+      diags_.add({s_.file, e.mark.line + 1, e.mark.column + 1}, "scenario", "malformed document: " + e.msg);
+    }
+    return finish();
+  }
+
+ private:
+  LoadResult finish() {
+    LoadResult out;
+    for (const auto& d : diags_.sorted()) out.diagnostics.add(d.loc, d.object, d.message, d.hint);
+    if (diags_.empty()) out.scenario = std::move(s_);
+    return out;
+  }
+
+  void readRoot(const YAML::Node& root) {
+    if (!root.IsDefined() || root.IsNull()) {
+      r_.error(SourceLoc{s_.file, 0, 0}, "scenario", "the file is empty", "start with `apiVersion: meshtwin/v1`");
+      return;
+    }
+    if (!r_.isMap(root, "scenario", "the document")) return;
+    r_.checkKeys(root, "scenario", {"apiVersion", "kind", "metadata", "profile", "seed", "defaults", "cluster",
+                                    "workloads", "services", "entryPoints", "mesh", "plan"});
+    const auto api = r_.str(root, "apiVersion", "scenario", true);
+    if (api && *api != kApiVersion) {
+      r_.error(root["apiVersion"], "scenario", "apiVersion \"" + *api + "\" is not supported",
+               std::string("use ") + kApiVersion);
+    }
+    if (auto kind = r_.str(root, "kind", "scenario"); kind && *kind != "Scenario") {
+      r_.error(root["kind"], "scenario", "kind \"" + *kind + "\" is not a scenario", "use kind: Scenario");
+    }
+    if (const auto md = root["metadata"]; md.IsDefined() && r_.isMap(md, "scenario", "metadata")) {
+      r_.checkKeys(md, "scenario", {"name", "description"});
+      s_.name = r_.str(md, "name", "scenario").value_or("");
+      s_.description = r_.str(md, "description", "scenario").value_or("");
+    }
+    if (s_.name.empty()) s_.name = std::filesystem::path(s_.file).stem().string();
+    if (auto seed = r_.integer(root, "seed", "scenario", 0, INT64_MAX)) s_.seed = static_cast<std::uint64_t>(*seed);
+
+    s_.profile_name = r_.str(root, "profile", "scenario").value_or("istio-1.24-published");
+    {
+      // Problems with the profile file as a whole are reported at the scenario's `profile:` line.
+      Diagnostics pd;
+      s_.profile = loadProfile(s_.profile_name, base_dir_, pd);
+      for (auto d : pd.items()) {
+        if (d.loc.line == 0 && root["profile"].IsDefined()) d.loc = r_.loc(root["profile"]);
+        diags_.add(d.loc, d.object, d.message, d.hint);
+      }
+    }
+
+    if (const auto d = root["defaults"]; d.IsDefined()) readDefaults(d);
+    const auto cluster = root["cluster"];
+    if (!cluster.IsDefined()) {
+      r_.error(root, "scenario", "missing required field \"cluster\"", "describe zones and nodePools under cluster:");
+    } else {
+      readCluster(cluster);
+    }
+    const auto workloads = root["workloads"];
+    if (!workloads.IsDefined()) {
+      r_.error(root, "scenario", "missing required field \"workloads\"", "list the deployments under workloads:");
+    } else {
+      readWorkloads(workloads);
+    }
+    if (const auto sv = root["services"]; sv.IsDefined()) readServices(sv);
+    addImplicitServices();
+    resolveCalls();
+    if (const auto ep = root["entryPoints"]; ep.IsDefined()) readEntryPoints(ep);
+    if (const auto mesh = root["mesh"]; mesh.IsDefined()) readMesh(mesh);
+    if (const auto plan = root["plan"]; plan.IsDefined()) readPlan(plan);
+    for (const auto& ns : namespaceSet()) s_.namespaces.push_back(ns);
+    if (diags_.empty()) {
+      detail::checkCallCycles(s_, diags_);
+    }
+    if (diags_.empty()) {
+      detail::placePods(s_, diags_);
+    }
+  }
+
+  // ---- defaults -------------------------------------------------------------------------
+  void readDefaults(const YAML::Node& d) {
+    const std::string obj = "defaults";
+    if (!r_.isMap(d, obj, "defaults")) return;
+    r_.checkKeys(d, obj, {"replicas", "concurrency", "serviceTime", "requestSize", "responseSize", "resources", "labels"});
+    if (auto v = r_.integer(d, "replicas", obj, 0, 100000)) defaults_.replicas = static_cast<int>(*v);
+    if (auto v = r_.integer(d, "concurrency", obj, 1, 1000000)) defaults_.concurrency = static_cast<int>(*v);
+    if (const auto st = d["serviceTime"]; st.IsDefined()) readServiceTime(st, obj, defaults_.service_time);
+    if (auto v = r_.quantity(d, "requestSize", obj, parseBytes)) defaults_.request_bytes = *v;
+    if (auto v = r_.quantity(d, "responseSize", obj, parseBytes)) defaults_.response_bytes = *v;
+    if (const auto res = d["resources"]; res.IsDefined()) readResources(res, obj, defaults_.resources);
+    if (auto v = r_.stringMap(d, "labels", obj)) defaults_.labels = *v;
+  }
+
+  // ---- cluster --------------------------------------------------------------------------
+  void readCluster(const YAML::Node& c) {
+    const std::string obj = "cluster";
+    if (!r_.isMap(c, obj, "cluster")) return;
+    r_.checkKeys(c, obj, {"zones", "nodePools", "network"});
+    const auto zones = c["zones"];
+    if (!zones.IsDefined()) {
+      r_.error(c, obj, "missing required field \"zones\"", "list zone names, e.g. zones: [eu-west-1a, eu-west-1b]");
+    } else if (r_.isSeq(zones, obj, "zones")) {
+      for (const auto& z : zones) {
+        auto name = r_.scalar(z, obj, "zones[]");
+        if (!name) continue;
+        if (s_.findZone(*name)) {
+          r_.error(z, "zone " + *name, "zone is listed twice");
+          continue;
+        }
+        s_.zones.push_back({*name, r_.loc(z)});
+      }
+      if (s_.zones.empty()) r_.error(zones, obj, "no zones are listed", "a cluster needs at least one zone");
+    }
+    const auto pools = c["nodePools"];
+    if (!pools.IsDefined()) {
+      r_.error(c, obj, "missing required field \"nodePools\"", "describe the nodes, e.g. a pool of m6i.xlarge");
+    } else if (r_.isSeq(pools, obj, "nodePools")) {
+      for (const auto& p : pools) readPool(p);
+    }
+    if (const auto n = c["network"]; n.IsDefined()) readNetwork(n);
+    // Nodes: pool by pool, zone by zone, so names and order are stable.
+    for (PoolId p = 0; p < s_.pools.size(); ++p) {
+      for (const auto z : s_.pools[p].zones) {
+        for (int i = 0; i < s_.pools[p].count_per_zone; ++i) {
+          s_.nodes.push_back({s_.pools[p].name + "-" + s_.zones[z].name + "-" + std::to_string(i), p, z});
+        }
+      }
+    }
+  }
+
+  void readPool(const YAML::Node& p) {
+    if (!r_.isMap(p, "nodePool", "nodePools[]")) return;
+    NodePool pool;
+    pool.loc = r_.loc(p);
+    pool.name = r_.str(p, "name", "nodePool", true).value_or("");
+    const std::string obj = "nodePool " + pool.name;
+    r_.checkKeys(p, obj, {"name", "instanceType", "vcpu", "memory", "priceUsdPerHour", "countPerZone", "zones"});
+    pool.instance_type = r_.str(p, "instanceType", obj).value_or("");
+    if (auto v = r_.quantity(p, "vcpu", obj, parseCpuMillicores, true)) pool.cpu_millicores = *v;
+    if (auto v = r_.quantity(p, "memory", obj, parseMemoryBytes, true)) pool.memory_bytes = *v;
+    if (auto v = r_.number(p, "priceUsdPerHour", obj, 0, 1e4, true)) pool.price_usd_per_hour = *v;
+    if (auto v = r_.integer(p, "countPerZone", obj, 0, 100000, true)) pool.count_per_zone = static_cast<int>(*v);
+    if (pool.cpu_millicores == 0 && p["vcpu"].IsDefined()) r_.error(p["vcpu"], obj, "vcpu must be above zero");
+    if (pool.memory_bytes == 0 && p["memory"].IsDefined()) r_.error(p["memory"], obj, "memory must be above zero");
+    pool.zones = zoneList(p, obj);
+    for (const auto& other : s_.pools) {
+      if (other.name == pool.name) r_.error(p, obj, "node pool name is used twice");
+    }
+    s_.pools.push_back(std::move(pool));
+  }
+
+  // A `zones:` list resolved to ids; all zones when absent.
+  std::vector<ZoneId> zoneList(const YAML::Node& m, const std::string& obj) {
+    std::vector<ZoneId> out;
+    const auto names = r_.strings(m, "zones", obj);
+    if (!names) {
+      for (ZoneId z = 0; z < s_.zones.size(); ++z) out.push_back(z);
+      return out;
+    }
+    std::size_t i = 0;
+    for (const auto& n : *names) {
+      if (auto z = s_.findZone(n)) {
+        out.push_back(*z);
+      } else {
+        r_.error(m["zones"][i], obj, "unknown zone \"" + n + "\"", suggestionHint(n, zoneNames(), "zones"));
+      }
+      ++i;
+    }
+    return out;
+  }
+
+  std::vector<std::string> zoneNames() const {
+    std::vector<std::string> out;
+    for (const auto& z : s_.zones) out.push_back(z.name);
+    return out;
+  }
+
+  void readNetwork(const YAML::Node& n) {
+    const std::string obj = "network";
+    if (!r_.isMap(n, obj, "network")) return;
+    r_.checkKeys(n, obj, {"rtt", "bandwidth", "crossZoneUsdPerGiB"});
+    auto& net = s_.network;
+    if (const auto rtt = n["rtt"]; rtt.IsDefined() && r_.isMap(rtt, obj, "rtt")) {
+      r_.checkKeys(rtt, obj, {"sameNode", "sameZone", "crossZone"});
+      if (auto v = r_.quantity(rtt, "sameNode", obj, parseDurationNs)) net.rtt_same_node_ns = *v;
+      if (auto v = r_.quantity(rtt, "sameZone", obj, parseDurationNs)) net.rtt_same_zone_ns = *v;
+      if (auto v = r_.quantity(rtt, "crossZone", obj, parseDurationNs)) net.rtt_cross_zone_ns = *v;
+    }
+    if (auto v = r_.quantity(n, "bandwidth", obj, parseBandwidthBps)) net.bandwidth_bps = *v;
+    if (const auto p = n["crossZoneUsdPerGiB"]; p.IsDefined() && r_.isMap(p, obj, "crossZoneUsdPerGiB")) {
+      r_.checkKeys(p, obj, {"egress", "ingress"});
+      if (auto v = r_.number(p, "egress", obj, 0, 100)) net.cross_zone_usd_per_gib_egress = *v;
+      if (auto v = r_.number(p, "ingress", obj, 0, 100)) net.cross_zone_usd_per_gib_ingress = *v;
+    }
+  }
+
+  // ---- workloads ------------------------------------------------------------------------
+  void readResources(const YAML::Node& n, const std::string& obj, Resources& out) {
+    if (!r_.isMap(n, obj, "resources")) return;
+    r_.checkKeys(n, obj, {"requests", "limits"});
+    auto side = [&](const char* key, std::int64_t& cpu, std::int64_t& mem) {
+      const auto m = n[key];
+      if (!m.IsDefined() || !r_.isMap(m, obj, key)) return;
+      r_.checkKeys(m, obj, {"cpu", "memory"});
+      if (auto v = r_.quantity(m, "cpu", obj, parseCpuMillicores)) cpu = *v;
+      if (auto v = r_.quantity(m, "memory", obj, parseMemoryBytes)) mem = *v;
+    };
+    side("requests", out.cpu_request_millicores, out.memory_request_bytes);
+    side("limits", out.cpu_limit_millicores, out.memory_limit_bytes);
+    if (out.cpu_limit_millicores && out.cpu_limit_millicores < out.cpu_request_millicores)
+      r_.error(n["limits"], obj, "CPU limit is below the CPU request", "Kubernetes rejects such a pod; raise the limit");
+    if (out.memory_limit_bytes && out.memory_limit_bytes < out.memory_request_bytes)
+      r_.error(n["limits"], obj, "memory limit is below the memory request", "Kubernetes rejects such a pod; raise the limit");
+  }
+
+  void readServiceTime(const YAML::Node& n, const std::string& obj, ServiceTime& st) {
+    if (!r_.isMap(n, obj, "serviceTime")) return;
+    r_.checkKeys(n, obj, {"distribution", "mean", "p99"});
+    const auto dist = r_.str(n, "distribution", obj).value_or("exponential");
+    if (dist == "constant") st.kind = ServiceTime::Kind::Constant;
+    else if (dist == "exponential") st.kind = ServiceTime::Kind::Exponential;
+    else if (dist == "lognormal") st.kind = ServiceTime::Kind::LogNormal;
+    else r_.error(n["distribution"], obj, "unknown service-time distribution \"" + dist + "\"",
+                  suggestionHint(dist, {"constant", "exponential", "lognormal"}, "distributions"));
+    if (auto v = r_.quantity(n, "mean", obj, parseDurationNs, true)) st.mean_ns = *v;
+    if (auto v = r_.quantity(n, "p99", obj, parseDurationNs)) st.p99_ns = *v;
+    if (st.kind == ServiceTime::Kind::LogNormal) {
+      if (st.p99_ns == 0) {
+        r_.error(n, obj, "a lognormal service time needs p99", "e.g. serviceTime: {distribution: lognormal, mean: 2ms, p99: 10ms}");
+      } else if (st.p99_ns <= st.mean_ns) {
+        r_.error(n["p99"], obj, "p99 must be above the mean for a lognormal service time");
+      }
+    } else if (n["p99"].IsDefined()) {
+      r_.error(n["p99"], obj, "p99 applies only to the lognormal distribution",
+               "remove it, or set distribution: lognormal");
+    }
+  }
+
+  void readWorkloads(const YAML::Node& list) {
+    if (!r_.isSeq(list, "scenario", "workloads")) return;
+    for (const auto& n : list) readWorkload(n);
+  }
+
+  void readWorkload(const YAML::Node& n) {
+    if (!r_.isMap(n, "workload", "workloads[]")) return;
+    Workload w;
+    w.loc = r_.loc(n);
+    w.name = r_.str(n, "name", "workload", true).value_or("");
+    w.ns = r_.str(n, "namespace", "workload").value_or("default");
+    const std::string obj = "workload " + w.ns + "/" + w.name;
+    r_.checkKeys(n, obj, {"name", "namespace", "serviceAccount", "replicas", "labels", "resources", "concurrency",
+                          "serviceTime", "requestSize", "responseSize", "script", "l7", "zones", "protocol", "port"});
+    if (!w.name.empty() && !validDnsLabel(w.name))
+      r_.error(n["name"], obj, "name is not a valid Kubernetes name", "use lower-case letters, digits and '-'");
+    if (!validDnsLabel(w.ns)) r_.error(n["namespace"], obj, "namespace is not a valid Kubernetes name");
+    w.service_account = r_.str(n, "serviceAccount", obj).value_or(w.name);
+    w.replicas = static_cast<int>(r_.integer(n, "replicas", obj, 0, 100000).value_or(defaults_.replicas));
+    w.labels = defaults_.labels;
+    if (auto l = r_.stringMap(n, "labels", obj)) {
+      for (auto& [k, v] : *l) w.labels[k] = v;
+    }
+    w.labels.emplace("app", w.name);
+    w.resources = defaults_.resources;
+    if (const auto res = n["resources"]; res.IsDefined()) readResources(res, obj, w.resources);
+    w.concurrency = static_cast<int>(r_.integer(n, "concurrency", obj, 1, 1000000).value_or(defaults_.concurrency));
+    w.service_time = defaults_.service_time;
+    if (const auto st = n["serviceTime"]; st.IsDefined()) readServiceTime(st, obj, w.service_time);
+    w.request_bytes = r_.quantity(n, "requestSize", obj, parseBytes).value_or(defaults_.request_bytes);
+    w.response_bytes = r_.quantity(n, "responseSize", obj, parseBytes).value_or(defaults_.response_bytes);
+    if (const auto l7 = r_.strings(n, "l7", obj)) {
+      std::size_t i = 0;
+      for (const auto& f : *l7) {
+        if (auto feat = l7FeatureFrom(f)) w.l7.insert(*feat);
+        else r_.error(n["l7"][i], obj, "unknown L7 feature \"" + f + "\"", suggestionHint(f, l7FeatureNames(), "features"));
+        ++i;
+      }
+    }
+    w.zones = zoneList(n, obj);
+    if (const auto script = n["script"]; script.IsDefined() && !script.IsNull()) readScript(script, obj, w);
+    // The implicit Service's port and protocol.
+    ImplicitPort ip;
+    if (auto p = r_.str(n, "protocol", obj)) {
+      if (auto proto = protocolFrom(*p)) ip.protocol = *proto;
+      else r_.error(n["protocol"], obj, "unknown protocol \"" + *p + "\"", "use http, grpc or tcp");
+    }
+    if (auto p = r_.integer(n, "port", obj, 1, 65535)) ip.port = static_cast<int>(*p);
+    if (s_.findWorkload(w.ns, w.name)) {
+      r_.error(n, obj, "workload is defined twice", "names must be unique within a namespace");
+      return;
+    }
+    implicit_ports_.push_back(ip);
+    s_.workloads.push_back(std::move(w));
+  }
+
+  void readScript(const YAML::Node& script, const std::string& obj, Workload& w) {
+    if (!r_.isSeq(script, obj, "script")) return;
+    for (const auto& step : script) {
+      if (step.IsSequence()) {
+        ScriptStep s;
+        s.kind = ScriptStep::Kind::Concurrent;
+        s.loc = r_.loc(step);
+        for (const auto& inner : step) {
+          if (inner.IsSequence()) {
+            r_.error(inner, obj, "concurrent calls may not be nested", "flatten the inner list into the outer one");
+            continue;
+          }
+          ScriptStep one;
+          if (!readStep(inner, obj, one)) continue;
+          if (one.kind != ScriptStep::Kind::Call) {
+            r_.error(inner, obj, "a concurrent group may hold only calls", "move the sleep before or after the group");
+            continue;
+          }
+          s.calls.push_back(std::move(one.calls.front()));
+        }
+        if (s.calls.empty()) r_.error(step, obj, "a concurrent group needs at least one call");
+        else w.script.push_back(std::move(s));
+        continue;
+      }
+      ScriptStep s;
+      if (readStep(step, obj, s)) w.script.push_back(std::move(s));
+    }
+  }
+
+  bool readStep(const YAML::Node& n, const std::string& obj, ScriptStep& out) {
+    out.loc = r_.loc(n);
+    if (!n.IsMap() || n.size() != 1) {
+      r_.error(n, obj, "a script step must be one of `sleep: <duration>`, `call: <service>` or a list of calls",
+               "e.g. - call: {service: cart, size: 512B, probability: 50}");
+      return false;
+    }
+    const auto key = n.begin()->first.as<std::string>("");
+    const YAML::Node v = n.begin()->second;
+    if (key == "sleep") {
+      out.kind = ScriptStep::Kind::Sleep;
+      const auto text = r_.scalar(v, obj, "sleep");
+      if (!text) return false;
+      const auto d = parseDurationNs(*text);
+      if (!d.ok()) {
+        r_.error(v, obj, "sleep: " + d.error());
+        return false;
+      }
+      out.sleep_ns = d.value();
+      return true;
+    }
+    if (key == "call") {
+      out.kind = ScriptStep::Kind::Call;
+      Call c;
+      c.loc = r_.loc(v);
+      if (v.IsScalar()) {
+        c.service_name = v.Scalar();
+      } else if (v.IsMap()) {
+        r_.checkKeys(v, obj, {"service", "size", "probability"});
+        c.service_name = r_.str(v, "service", obj, true).value_or("");
+        if (v["service"].IsDefined()) c.loc = r_.loc(v["service"]);
+        if (auto sz = r_.quantity(v, "size", obj, parseBytes)) c.request_bytes = *sz;
+        if (auto p = r_.number(v, "probability", obj, 0, 100)) c.probability = *p / 100.0;
+      } else {
+        r_.error(v, obj, "call must name a service or be a map {service, size, probability}");
+        return false;
+      }
+      if (c.service_name.empty()) return false;
+      out.calls.push_back(std::move(c));
+      return true;
+    }
+    r_.error(n.begin()->first, obj, "unknown script command \"" + key + "\"",
+             suggestionHint(key, {"sleep", "call"}, "commands"));
+    return false;
+  }
+
+  static bool validDnsLabel(const std::string& s) {
+    if (s.empty() || s.size() > 63) return false;
+    for (char c : s) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    }
+    return s.front() != '-' && s.back() != '-';
+  }
+
+  static std::optional<Protocol> protocolFrom(const std::string& s) {
+    if (s == "http") return Protocol::Http;
+    if (s == "grpc") return Protocol::Grpc;
+    if (s == "tcp") return Protocol::Tcp;
+    return std::nullopt;
+  }
+
+  // ---- services -------------------------------------------------------------------------
+  void readServices(const YAML::Node& list) {
+    if (!r_.isSeq(list, "scenario", "services")) return;
+    for (const auto& n : list) {
+      if (!r_.isMap(n, "service", "services[]")) continue;
+      Service sv;
+      sv.loc = r_.loc(n);
+      sv.name = r_.str(n, "name", "service", true).value_or("");
+      sv.ns = r_.str(n, "namespace", "service").value_or("default");
+      const std::string obj = "service " + sv.ns + "/" + sv.name;
+      r_.checkKeys(n, obj, {"name", "namespace", "workloads", "ports"});
+      if (auto ws = r_.strings(n, "workloads", obj)) {
+        std::size_t i = 0;
+        for (const auto& wn : *ws) {
+          auto id = s_.findWorkload(sv.ns, wn);
+          if (id) sv.backends.push_back(*id);
+          else r_.error(n["workloads"][i], obj, "unknown workload \"" + wn + "\" in namespace " + sv.ns,
+                        suggestionHint(wn, workloadNamesIn(sv.ns), "workloads in " + sv.ns));
+          ++i;
+        }
+      } else if (auto id = s_.findWorkload(sv.ns, sv.name)) {
+        sv.backends.push_back(*id);
+      } else {
+        r_.error(n, obj, "no workload backs this service",
+                 "list them under workloads:, or name the service after a workload in " + sv.ns);
+      }
+      if (const auto ports = n["ports"]; ports.IsDefined() && r_.isSeq(ports, obj, "ports")) {
+        for (const auto& p : ports) {
+          if (!r_.isMap(p, obj, "ports[]")) continue;
+          r_.checkKeys(p, obj, {"name", "port", "targetPort", "protocol"});
+          ServicePort sp;
+          sp.name = r_.str(p, "name", obj).value_or("");
+          sp.port = static_cast<int>(r_.integer(p, "port", obj, 1, 65535, true).value_or(8080));
+          sp.target_port = static_cast<int>(r_.integer(p, "targetPort", obj, 1, 65535).value_or(sp.port));
+          if (auto pr = r_.str(p, "protocol", obj)) {
+            if (auto proto = protocolFrom(*pr)) sp.protocol = *proto;
+            else r_.error(p["protocol"], obj, "unknown protocol \"" + *pr + "\"", "use http, grpc or tcp");
+          }
+          sv.ports.push_back(sp);
+        }
+      }
+      if (sv.ports.empty()) sv.ports.push_back({"http", 8080, 8080, Protocol::Http});
+      if (s_.findService(sv.ns, sv.name)) {
+        r_.error(n, obj, "service is defined twice");
+        continue;
+      }
+      s_.services.push_back(std::move(sv));
+    }
+  }
+
+  // A workload that no listed service backs gets a Service of its own name (isotope style).
+  void addImplicitServices() {
+    std::vector<bool> backed(s_.workloads.size(), false);
+    for (const auto& sv : s_.services) {
+      for (auto b : sv.backends) backed[b] = true;
+    }
+    for (WorkloadId w = 0; w < s_.workloads.size(); ++w) {
+      const auto& wl = s_.workloads[w];
+      if (backed[w] || s_.findService(wl.ns, wl.name)) continue;
+      Service sv;
+      sv.ns = wl.ns;
+      sv.name = wl.name;
+      sv.backends = {w};
+      const auto& ip = implicit_ports_[w];
+      sv.ports = {{toString(ip.protocol), ip.port, ip.port, ip.protocol}};
+      sv.loc = wl.loc;
+      s_.services.push_back(std::move(sv));
+    }
+  }
+
+  std::vector<std::string> workloadNamesIn(const std::string& ns) const {
+    std::vector<std::string> out;
+    for (const auto& w : s_.workloads) {
+      if (w.ns == ns) out.push_back(w.name);
+    }
+    return out;
+  }
+
+  std::vector<std::string> serviceRefs(const std::string& context_ns) const {
+    std::vector<std::string> out;
+    for (const auto& sv : s_.services) out.push_back(sv.ns == context_ns ? sv.name : sv.name + "." + sv.ns);
+    return out;
+  }
+
+  // Resolves "name", "name.ns" or "name.ns.svc.cluster.local". A bare name looks in the
+  // context namespace first, then anywhere if it is unique.
+  std::optional<ServiceId> resolveService(const PendingRef& ref, const std::string& obj) {
+    std::string text = ref.text;
+    const std::string suffix = ".svc.cluster.local";
+    if (text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0)
+      text.resize(text.size() - suffix.size());
+    if (const auto colon = text.find(':'); colon != std::string::npos) text.resize(colon);
+    std::string name = text, ns = ref.context_ns;
+    if (const auto dot = text.find('.'); dot != std::string::npos) {
+      name = text.substr(0, dot);
+      ns = text.substr(dot + 1);
+    }
+    if (auto id = s_.findService(ns, name)) return id;
+    if (text.find('.') == std::string::npos) {
+      std::optional<ServiceId> unique;
+      int count = 0;
+      for (ServiceId i = 0; i < s_.services.size(); ++i) {
+        if (s_.services[i].name == name) {
+          unique = i;
+          ++count;
+        }
+      }
+      if (count == 1) return unique;
+      if (count > 1) {
+        r_.error(ref.loc, obj, "service \"" + name + "\" exists in several namespaces",
+                 "qualify it as " + name + ".<namespace>");
+        return std::nullopt;
+      }
+    }
+    r_.error(ref.loc, obj, "unknown service \"" + ref.text + "\"",
+             suggestionHint(ref.text, serviceRefs(ref.context_ns), "services"));
+    return std::nullopt;
+  }
+
+  void resolveCalls() {
+    for (auto& w : s_.workloads) {
+      for (auto& step : w.script) {
+        for (auto& c : step.calls) {
+          if (auto id = resolveService({c.service_name, w.ns, c.loc}, "workload " + w.key())) c.service = *id;
+          if (c.request_bytes == 0) c.request_bytes = w.request_bytes;
+        }
+      }
+    }
+  }
+
+  // ---- entry points ---------------------------------------------------------------------
+  void readEntryPoints(const YAML::Node& list) {
+    if (!r_.isSeq(list, "scenario", "entryPoints")) return;
+    for (const auto& n : list) {
+      if (!r_.isMap(n, "entryPoint", "entryPoints[]")) continue;
+      EntryPoint ep;
+      ep.loc = r_.loc(n);
+      ep.name = r_.str(n, "name", "entryPoint", true).value_or("");
+      const std::string obj = "entryPoint " + ep.name;
+      r_.checkKeys(n, obj, {"name", "service", "path", "arrival", "connections", "zones", "load"});
+      for (const auto& other : s_.entry_points) {
+        if (other.name == ep.name) r_.error(n, obj, "entry point name is used twice");
+      }
+      if (auto svc = r_.str(n, "service", obj, true)) {
+        if (auto id = resolveService({*svc, "default", r_.loc(n["service"])}, obj)) ep.service = *id;
+      }
+      ep.path = r_.str(n, "path", obj).value_or("/");
+      if (auto a = r_.str(n, "arrival", obj)) {
+        if (*a == "poisson") ep.arrival = EntryPoint::Arrival::Poisson;
+        else if (*a == "uniform") ep.arrival = EntryPoint::Arrival::Uniform;
+        else r_.error(n["arrival"], obj, "unknown arrival process \"" + *a + "\"", "use poisson or uniform");
+      }
+      ep.connections = static_cast<int>(r_.integer(n, "connections", obj, 0, 1000000).value_or(0));
+      ep.client_zones = zoneList(n, obj);
+      const auto load = n["load"];
+      if (!load.IsDefined()) {
+        r_.error(n, obj, "missing required field \"load\"", "e.g. load: [{constant: {rps: 100, duration: 60s}}]");
+      } else if (r_.isSeq(load, obj, "load")) {
+        for (const auto& seg : load) {
+          if (auto s = readSegment(seg, obj)) ep.load.push_back(*s);
+        }
+      }
+      s_.entry_points.push_back(std::move(ep));
+    }
+  }
+
+  std::optional<LoadSegment> readSegment(const YAML::Node& n, const std::string& obj) {
+    if (!n.IsMap() || n.size() != 1) {
+      r_.error(n, obj, "a load segment must be one of constant, steps or burst",
+               "e.g. - constant: {rps: 100, duration: 60s}");
+      return std::nullopt;
+    }
+    const auto kind = n.begin()->first.as<std::string>("");
+    const YAML::Node v = n.begin()->second;
+    LoadSegment s;
+    s.loc = r_.loc(n);
+    if (!r_.isMap(v, obj, kind.c_str())) return std::nullopt;
+    if (kind == "constant") {
+      s.kind = LoadSegment::Kind::Constant;
+      r_.checkKeys(v, obj, {"rps", "duration"});
+      s.rps = r_.number(v, "rps", obj, 0, 1e9, true).value_or(0);
+    } else if (kind == "steps") {
+      s.kind = LoadSegment::Kind::Steps;
+      r_.checkKeys(v, obj, {"rps", "duration"});
+      if (auto list = r_.strings(v, "rps", obj)) {
+        for (const auto& t : *list) {
+          char* end = nullptr;
+          const double x = std::strtod(t.c_str(), &end);
+          if (t.empty() || *end != '\0' || x < 0) r_.error(v["rps"], obj, "steps rps \"" + t + "\" is not a rate");
+          else s.step_rps.push_back(x);
+        }
+      } else {
+        r_.error(v, obj, "steps needs rps: a list of rates, one per step", "e.g. steps: {rps: [100, 200, 400], duration: 3m}");
+      }
+    } else if (kind == "burst") {
+      s.kind = LoadSegment::Kind::Burst;
+      r_.checkKeys(v, obj, {"baseRps", "peakRps", "period", "burstDuration", "duration"});
+      s.base_rps = r_.number(v, "baseRps", obj, 0, 1e9, true).value_or(0);
+      s.peak_rps = r_.number(v, "peakRps", obj, 0, 1e9, true).value_or(0);
+      s.period_ns = r_.quantity(v, "period", obj, parseDurationNs, true).value_or(0);
+      s.burst_ns = r_.quantity(v, "burstDuration", obj, parseDurationNs, true).value_or(0);
+      if (s.period_ns > 0 && s.burst_ns > s.period_ns)
+        r_.error(v["burstDuration"], obj, "burstDuration is longer than the period");
+      if (s.peak_rps < s.base_rps) r_.error(v["peakRps"], obj, "peakRps is below baseRps");
+    } else {
+      r_.error(n.begin()->first, obj, "unknown load shape \"" + kind + "\"",
+               suggestionHint(kind, {"constant", "steps", "burst"}, "shapes"));
+      return std::nullopt;
+    }
+    s.duration_ns = r_.quantity(v, "duration", obj, parseDurationNs, true).value_or(0);
+    if (v["duration"].IsDefined() && s.duration_ns == 0) r_.error(v["duration"], obj, "duration must be above zero");
+    return s;
+  }
+
+  // ---- mesh -----------------------------------------------------------------------------
+  void readMesh(const YAML::Node& m) {
+    const std::string obj = "mesh";
+    if (!r_.isMap(m, obj, "mesh")) return;
+    r_.checkKeys(m, obj, {"defaultMode", "namespaces", "workloads", "waypoints", "useWaypoint", "policies"});
+    if (auto d = r_.str(m, "defaultMode", obj)) {
+      if (auto mode = modeOrError(*d, m["defaultMode"], obj)) s_.default_mode = *mode;
+    }
+    if (const auto nsm = m["namespaces"]; nsm.IsDefined() && r_.isMap(nsm, obj, "namespaces")) {
+      for (auto it = nsm.begin(); it != nsm.end(); ++it) {
+        const auto ns = r_.scalar(it->first, obj, "namespaces");
+        const auto mode_text = r_.scalar(it->second, obj, "namespaces");
+        if (!ns || !mode_text) continue;
+        if (!namespaceKnown(*ns, it->first, "mesh.namespaces")) continue;
+        if (auto mode = modeOrError(*mode_text, it->second, "namespace " + *ns)) s_.namespace_modes[*ns] = *mode;
+      }
+    }
+    if (const auto wm = m["workloads"]; wm.IsDefined() && r_.isMap(wm, obj, "workloads")) {
+      for (auto it = wm.begin(); it != wm.end(); ++it) {
+        const auto key = r_.scalar(it->first, obj, "workloads");
+        const auto mode_text = r_.scalar(it->second, obj, "workloads");
+        if (!key || !mode_text) continue;
+        auto w = workloadByKey(*key, it->first, obj);
+        if (!w) continue;
+        if (auto mode = modeOrError(*mode_text, it->second, "workload " + *key)) s_.workload_modes[*w] = *mode;
+      }
+    }
+    if (const auto wps = m["waypoints"]; wps.IsDefined() && r_.isSeq(wps, obj, "waypoints")) {
+      for (const auto& n : wps) readWaypoint(n, true);
+    }
+    if (const auto b = m["useWaypoint"]; b.IsDefined() && r_.isSeq(b, obj, "useWaypoint")) {
+      for (const auto& n : b) readBinding(n, true);
+    }
+    if (const auto ps = m["policies"]; ps.IsDefined() && r_.isSeq(ps, obj, "policies")) {
+      for (const auto& n : ps) readPolicy(n, true);
+    }
+  }
+
+  std::optional<MeshMode> modeOrError(const std::string& text, const YAML::Node& at, const std::string& obj) {
+    if (auto m = meshModeFrom(text)) return m;
+    r_.error(at, obj, "unknown data-plane mode \"" + text + "\"", suggestionHint(text, {"none", "sidecar", "ambient"}, "modes"));
+    return std::nullopt;
+  }
+
+  bool namespaceKnown(const std::string& ns, const YAML::Node& at, const std::string& where) {
+    if (namespaceSet().count(ns)) return true;
+    std::vector<std::string> names(namespaceSet().begin(), namespaceSet().end());
+    r_.error(at, where, "unknown namespace \"" + ns + "\"", suggestionHint(ns, names, "namespaces"));
+    return false;
+  }
+
+  const std::set<std::string>& namespaceSet() {
+    if (ns_set_.empty()) {
+      for (const auto& w : s_.workloads) ns_set_.insert(w.ns);
+    }
+    return ns_set_;
+  }
+
+  std::optional<WorkloadId> workloadByKey(const std::string& key, const YAML::Node& at, const std::string& obj) {
+    const auto slash = key.find('/');
+    if (slash == std::string::npos) {
+      r_.error(at, obj, "workload \"" + key + "\" must be written namespace/name", "e.g. shop/frontend");
+      return std::nullopt;
+    }
+    if (auto id = s_.findWorkload(key.substr(0, slash), key.substr(slash + 1))) return id;
+    std::vector<std::string> keys;
+    for (const auto& w : s_.workloads) keys.push_back(w.key());
+    r_.error(at, obj, "unknown workload \"" + key + "\"", suggestionHint(key, keys, "workloads"));
+    return std::nullopt;
+  }
+
+  std::optional<WaypointId> readWaypoint(const YAML::Node& n, bool initial) {
+    if (!r_.isMap(n, "waypoint", "waypoints[]")) return std::nullopt;
+    Waypoint wp;
+    wp.loc = r_.loc(n);
+    wp.name = r_.str(n, "name", "waypoint", true).value_or("");
+    wp.ns = r_.str(n, "namespace", "waypoint").value_or("default");
+    const std::string obj = "waypoint " + wp.key();
+    r_.checkKeys(n, obj, {"name", "namespace", "for", "replicas", "zones", "hpa", "resources"});
+    if (!wp.name.empty() && !validDnsLabel(wp.name)) r_.error(n["name"], obj, "name is not a valid Kubernetes name");
+    if (auto f = r_.str(n, "for", obj)) {
+      if (*f == "service") wp.traffic = WaypointFor::Service;
+      else if (*f == "workload") wp.traffic = WaypointFor::Workload;
+      else if (*f == "all") wp.traffic = WaypointFor::All;
+      else if (*f == "none") wp.traffic = WaypointFor::None;
+      else r_.error(n["for"], obj, "unknown waypoint traffic type \"" + *f + "\"",
+                    suggestionHint(*f, {"service", "workload", "all", "none"}, "values (istio.io/waypoint-for)"));
+    }
+    wp.replicas = static_cast<int>(r_.integer(n, "replicas", obj, 1, 10000).value_or(1));
+    wp.zones = zoneList(n, obj);
+    if (const auto h = n["hpa"]; h.IsDefined() && r_.isMap(h, obj, "hpa")) {
+      r_.checkKeys(h, obj, {"minReplicas", "maxReplicas", "targetCpu"});
+      Hpa hpa;
+      hpa.min_replicas = static_cast<int>(r_.integer(h, "minReplicas", obj, 1, 10000).value_or(wp.replicas));
+      hpa.max_replicas = static_cast<int>(r_.integer(h, "maxReplicas", obj, 1, 10000, true).value_or(hpa.min_replicas));
+      if (auto t = r_.quantity(h, "targetCpu", obj, parseFraction)) hpa.target_cpu_percent = static_cast<int>(*t * 100 + 0.5);
+      if (hpa.max_replicas < hpa.min_replicas) r_.error(h["maxReplicas"], obj, "maxReplicas is below minReplicas");
+      if (wp.replicas < hpa.min_replicas) wp.replicas = hpa.min_replicas;
+      wp.hpa = hpa;
+    }
+    const auto& prof = s_.profile.waypoint.resources;
+    wp.resources = {prof.cpu_request_millicores, prof.cpu_limit_millicores, prof.memory_request_bytes,
+                    prof.memory_limit_bytes};
+    if (const auto res = n["resources"]; res.IsDefined()) readResources(res, obj, wp.resources);
+    if (s_.findWaypoint(wp.ns, wp.name)) {
+      r_.error(n, obj, "waypoint is defined twice");
+      return std::nullopt;
+    }
+    if (!namespaceSet().count(wp.ns)) {
+      // A waypoint may live in a namespace of its own; that is fine but worth knowing it exists.
+      extra_namespaces_.insert(wp.ns);
+    }
+    s_.waypoints.push_back(std::move(wp));
+    s_.waypoint_initial.push_back(initial);
+    return s_.waypoints.size() - 1;
+  }
+
+  std::optional<std::size_t> readBinding(const YAML::Node& n, bool initial) {
+    if (!r_.isMap(n, "useWaypoint", "useWaypoint[]")) return std::nullopt;
+    r_.checkKeys(n, "useWaypoint", {"namespace", "service", "workload", "waypoint"});
+    WaypointBinding b;
+    b.loc = r_.loc(n);
+    int scopes = 0;
+    YAML::Node target_node;
+    if (auto ns = r_.str(n, "namespace", "useWaypoint")) {
+      b.scope = WaypointBinding::Scope::Namespace;
+      b.target = *ns;
+      target_node = n["namespace"];
+      ++scopes;
+    }
+    if (auto sv = r_.str(n, "service", "useWaypoint")) {
+      b.scope = WaypointBinding::Scope::Service;
+      b.target = *sv;
+      target_node = n["service"];
+      ++scopes;
+    }
+    if (auto wl = r_.str(n, "workload", "useWaypoint")) {
+      b.scope = WaypointBinding::Scope::Workload;
+      b.target = *wl;
+      target_node = n["workload"];
+      ++scopes;
+    }
+    if (scopes != 1) {
+      r_.error(n, "useWaypoint", "a binding needs exactly one of namespace, service or workload",
+               "e.g. - {namespace: payments, waypoint: payments-waypoint}");
+      return std::nullopt;
+    }
+    const std::string obj = std::string("useWaypoint ") + toString(b.scope) + " " + b.target;
+    std::string target_ns = b.target;
+    switch (b.scope) {
+      case WaypointBinding::Scope::Namespace:
+        if (!namespaceKnown(b.target, target_node, obj)) return std::nullopt;
+        break;
+      case WaypointBinding::Scope::Service: {
+        const auto slash = b.target.find('/');
+        if (slash == std::string::npos) {
+          r_.error(target_node, obj, "service must be written namespace/name", "e.g. payments/checkout");
+          return std::nullopt;
+        }
+        target_ns = b.target.substr(0, slash);
+        if (!s_.findService(target_ns, b.target.substr(slash + 1))) {
+          std::vector<std::string> keys;
+          for (const auto& sv : s_.services) keys.push_back(sv.key());
+          r_.error(target_node, obj, "unknown service \"" + b.target + "\"", suggestionHint(b.target, keys, "services"));
+          return std::nullopt;
+        }
+        break;
+      }
+      case WaypointBinding::Scope::Workload: {
+        const auto w = workloadByKey(b.target, target_node, obj);
+        if (!w) return std::nullopt;
+        target_ns = s_.workloads[*w].ns;
+        break;
+      }
+    }
+    const auto wp_text = r_.str(n, "waypoint", obj, true);
+    if (!wp_text) return std::nullopt;
+    if (*wp_text != "none") {
+      std::string wns = target_ns, wname = *wp_text;
+      if (const auto slash = wp_text->find('/'); slash != std::string::npos) {
+        wns = wp_text->substr(0, slash);
+        wname = wp_text->substr(slash + 1);
+      }
+      const auto id = s_.findWaypoint(wns, wname);
+      if (!id) {
+        std::vector<std::string> keys;
+        for (const auto& w : s_.waypoints) keys.push_back(w.ns == target_ns ? w.name : w.key());
+        r_.error(n["waypoint"], obj, "unknown waypoint \"" + *wp_text + "\"",
+                 keys.empty() ? "define it under mesh.waypoints or add it with addWaypoint in an earlier wave"
+                              : suggestionHint(*wp_text, keys, "waypoints"));
+        return std::nullopt;
+      }
+      const auto traffic = s_.waypoints[*id].traffic;
+      const bool service_scope = b.scope != WaypointBinding::Scope::Workload;
+      if (traffic == WaypointFor::None ||
+          (service_scope && b.scope == WaypointBinding::Scope::Service && traffic == WaypointFor::Workload)) {
+        r_.error(n["waypoint"], obj, std::string("waypoint ") + s_.waypoints[*id].key() + " is for " +
+                                         toString(traffic) + " traffic and cannot take this binding",
+                 "set `for: service` or `for: all` on the waypoint");
+        return std::nullopt;
+      }
+      b.waypoint = id;
+    }
+    s_.bindings.push_back(std::move(b));
+    s_.binding_initial.push_back(initial);
+    return s_.bindings.size() - 1;
+  }
+
+  std::optional<std::pair<bool, std::size_t>> readPolicy(const YAML::Node& n, bool initial) {
+    auto res = detail::parseIstioResource(r_, n);
+    if (!res) return std::nullopt;
+    if (auto* ap = std::get_if<AuthorizationPolicy>(&*res)) {
+      if (!checkPolicyNamespace(ap->ns, n, "AuthorizationPolicy " + ap->key())) return std::nullopt;
+      for (const auto& other : s_.authz_policies) {
+        if (other.key() == ap->key()) {
+          r_.error(n, "AuthorizationPolicy " + ap->key(), "policy is defined twice");
+          return std::nullopt;
+        }
+      }
+      checkTargetRefs(ap->ns, ap->target_refs, n["spec"], "AuthorizationPolicy " + ap->key());
+      s_.authz_policies.push_back(std::move(*ap));
+      s_.authz_initial.push_back(initial);
+      return std::make_pair(true, s_.authz_policies.size() - 1);
+    }
+    auto& pa = std::get<PeerAuthentication>(*res);
+    if (!checkPolicyNamespace(pa.ns, n, "PeerAuthentication " + pa.key())) return std::nullopt;
+    s_.peer_authns.push_back(std::move(pa));
+    s_.peer_authn_initial.push_back(initial);
+    return std::make_pair(false, s_.peer_authns.size() - 1);
+  }
+
+  bool checkPolicyNamespace(const std::string& ns, const YAML::Node& n, const std::string& obj) {
+    if (ns == "istio-system" || namespaceSet().count(ns) || extra_namespaces_.count(ns)) return true;
+    std::vector<std::string> names(namespaceSet().begin(), namespaceSet().end());
+    names.push_back("istio-system");
+    r_.error(n["metadata"]["namespace"].IsDefined() ? n["metadata"]["namespace"] : n, obj,
+             "unknown namespace \"" + ns + "\"", suggestionHint(ns, names, "namespaces"));
+    return false;
+  }
+
+  void checkTargetRefs(const std::string& ns, const std::vector<TargetRef>& refs, const YAML::Node& at,
+                       const std::string& obj) {
+    for (const auto& ref : refs) {
+      if (ref.kind == "Service" && !s_.findService(ns, ref.name)) {
+        r_.error(at, obj, "targetRefs names unknown Service \"" + ref.name + "\" in " + ns,
+                 suggestionHint(ref.name, serviceNamesIn(ns), "services in " + ns));
+      } else if (ref.kind == "Gateway" && !s_.findWaypoint(ns, ref.name)) {
+        std::vector<std::string> names;
+        for (const auto& w : s_.waypoints) {
+          if (w.ns == ns) names.push_back(w.name);
+        }
+        r_.error(at, obj, "targetRefs names unknown Gateway (waypoint) \"" + ref.name + "\" in " + ns,
+                 names.empty() ? "no waypoint is defined in " + ns + " at this point of the plan"
+                               : suggestionHint(ref.name, names, "waypoints in " + ns));
+      }
+    }
+  }
+
+  std::vector<std::string> serviceNamesIn(const std::string& ns) const {
+    std::vector<std::string> out;
+    for (const auto& sv : s_.services) {
+      if (sv.ns == ns) out.push_back(sv.name);
+    }
+    return out;
+  }
+
+  // ---- plan -----------------------------------------------------------------------------
+  void readRollout(const YAML::Node& n, const std::string& obj, RolloutSettings& out) {
+    if (!r_.isMap(n, obj, "rollout")) return;
+    r_.checkKeys(n, obj, {"maxSurge", "maxUnavailable"});
+    if (auto v = r_.quantity(n, "maxSurge", obj, parseIntOrPercent)) out.max_surge = *v;
+    if (auto v = r_.quantity(n, "maxUnavailable", obj, parseIntOrPercent)) out.max_unavailable = *v;
+    const auto zero = [](const IntOrPercent& x) { return x.is_percent ? x.percent == 0 : x.count == 0; };
+    if (zero(out.max_surge) && zero(out.max_unavailable))
+      r_.error(n, obj, "maxSurge and maxUnavailable are both zero", "a rollout could never progress; allow one of them");
+  }
+
+  void readPlan(const YAML::Node& p) {
+    const std::string obj = "plan";
+    if (!r_.isMap(p, obj, "plan")) return;
+    r_.checkKeys(p, obj, {"name", "rollout", "waves"});
+    s_.plan.name = r_.str(p, "name", obj).value_or("plan");
+    RolloutSettings plan_rollout;
+    if (const auto ro = p["rollout"]; ro.IsDefined()) readRollout(ro, obj, plan_rollout);
+    const auto waves = p["waves"];
+    if (!waves.IsDefined()) {
+      r_.error(p, obj, "missing required field \"waves\"", "a plan is an ordered list of waves");
+      return;
+    }
+    if (!r_.isSeq(waves, obj, "waves")) return;
+    for (const auto& wn : waves) {
+      if (!r_.isMap(wn, "wave", "waves[]")) continue;
+      Wave wave;
+      wave.loc = r_.loc(wn);
+      wave.name = r_.str(wn, "name", "wave", true).value_or("wave-" + std::to_string(s_.plan.waves.size() + 1));
+      const std::string wobj = "wave " + wave.name;
+      r_.checkKeys(wn, wobj, {"name", "changes", "rollout", "gates"});
+      for (const auto& other : s_.plan.waves) {
+        if (other.name == wave.name) r_.error(wn["name"], wobj, "wave name is used twice");
+      }
+      wave.rollout = plan_rollout;
+      if (const auto ro = wn["rollout"]; ro.IsDefined()) readRollout(ro, wobj, wave.rollout);
+      if (const auto ch = wn["changes"]; ch.IsDefined() && r_.isSeq(ch, wobj, "changes")) {
+        for (const auto& c : ch) readChange(c, wobj, wave);
+      }
+      if (wave.changes.empty() && wn["changes"].IsDefined() && wn["changes"].size() == 0)
+        r_.error(wn["changes"], wobj, "the wave has no changes");
+      if (const auto gates = wn["gates"]; gates.IsDefined() && r_.isSeq(gates, wobj, "gates")) {
+        for (const auto& g : gates) readGate(g, wobj, wave);
+      }
+      s_.plan.waves.push_back(std::move(wave));
+    }
+  }
+
+  void readChange(const YAML::Node& n, const std::string& obj, Wave& wave) {
+    static const std::vector<std::string> kinds = {"setMode", "addWaypoint", "useWaypoint", "addPolicy",
+                                                   "removePolicy", "movePolicy"};
+    if (!n.IsMap() || n.size() != 1) {
+      r_.error(n, obj, "a change must be a single-key map", "one of: setMode, addWaypoint, useWaypoint, addPolicy, removePolicy, movePolicy");
+      return;
+    }
+    const auto kind = n.begin()->first.as<std::string>("");
+    const YAML::Node v = n.begin()->second;
+    const SourceLoc loc = r_.loc(n);
+    if (kind == "setMode") {
+      if (!r_.isMap(v, obj, "setMode")) return;
+      r_.checkKeys(v, obj, {"namespace", "workload", "mode"});
+      ModeChange mc;
+      mc.loc = loc;
+      const auto ns = r_.str(v, "namespace", obj);
+      const auto wl = r_.str(v, "workload", obj);
+      if ((ns.has_value()) == (wl.has_value())) {
+        r_.error(v, obj, "setMode needs exactly one of namespace or workload", "e.g. setMode: {namespace: shop, mode: ambient}");
+        return;
+      }
+      if (ns) {
+        if (!namespaceKnown(*ns, v["namespace"], obj)) return;
+        mc.ns = *ns;
+      } else {
+        mc.whole_namespace = false;
+        mc.workload = workloadByKey(*wl, v["workload"], obj);
+        if (!mc.workload) return;
+        mc.ns = s_.workloads[*mc.workload].ns;
+      }
+      const auto mode = r_.str(v, "mode", obj, true);
+      if (!mode) return;
+      const auto m = modeOrError(*mode, v["mode"], obj);
+      if (!m) return;
+      mc.to = *m;
+      wave.changes.emplace_back(mc);
+    } else if (kind == "addWaypoint") {
+      if (auto id = readWaypoint(v, false)) wave.changes.emplace_back(AddWaypoint{*id, loc});
+    } else if (kind == "useWaypoint") {
+      if (auto id = readBinding(v, false)) wave.changes.emplace_back(BindWaypoint{*id, loc});
+    } else if (kind == "addPolicy") {
+      if (auto id = readPolicy(v, false)) {
+        if (id->first) wave.changes.emplace_back(AddPolicy{id->second, loc});
+        else wave.changes.emplace_back(SetPeerAuthentication{id->second, loc});
+      }
+    } else if (kind == "removePolicy") {
+      const auto text = r_.scalar(v, obj, "removePolicy");
+      if (!text) return;
+      if (auto id = policyByKey(*text, v, obj)) wave.changes.emplace_back(RemovePolicy{*id, loc});
+    } else if (kind == "movePolicy") {
+      if (!r_.isMap(v, obj, "movePolicy")) return;
+      r_.checkKeys(v, obj, {"policy", "targetRefs"});
+      const auto text = r_.str(v, "policy", obj, true);
+      if (!text) return;
+      const auto id = policyByKey(*text, v["policy"], obj);
+      if (!id) return;
+      const auto refs_node = v["targetRefs"];
+      if (!refs_node.IsDefined()) {
+        r_.error(v, obj, "movePolicy needs targetRefs", "e.g. targetRefs: [{kind: Service, name: checkout}]");
+        return;
+      }
+      auto refs = detail::parseTargetRefs(r_, refs_node, obj);
+      if (!refs || refs->empty()) return;
+      checkTargetRefs(s_.authz_policies[*id].ns, *refs, refs_node, obj);
+      wave.changes.emplace_back(MovePolicy{*id, std::move(*refs), loc});
+    } else {
+      r_.error(n.begin()->first, obj, "unknown change \"" + kind + "\"", suggestionHint(kind, kinds, "changes"));
+    }
+  }
+
+  std::optional<std::size_t> policyByKey(const std::string& key, const YAML::Node& at, const std::string& obj) {
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < s_.authz_policies.size(); ++i) {
+      if (s_.authz_policies[i].key() == key) return i;
+      keys.push_back(s_.authz_policies[i].key());
+    }
+    r_.error(at, obj, "unknown AuthorizationPolicy \"" + key + "\"",
+             key.find('/') == std::string::npos ? "write it as namespace/name" : suggestionHint(key, keys, "policies"));
+    return std::nullopt;
+  }
+
+  void readGate(const YAML::Node& n, const std::string& obj, Wave& wave) {
+    if (!n.IsMap() || n.size() != 1) {
+      r_.error(n, obj, "a gate must be latency or errorRate", "e.g. - latency: {path: web, percentile: p99, threshold: 250ms}");
+      return;
+    }
+    const auto kind = n.begin()->first.as<std::string>("");
+    const YAML::Node v = n.begin()->second;
+    Gate g;
+    g.loc = r_.loc(n);
+    if (!r_.isMap(v, obj, kind.c_str())) return;
+    if (kind == "latency") {
+      g.kind = Gate::Kind::Latency;
+      r_.checkKeys(v, obj, {"path", "percentile", "threshold"});
+      g.path = r_.str(v, "path", obj, true).value_or("");
+      const auto pct = r_.str(v, "percentile", obj).value_or("p99");
+      static const std::map<std::string, double> pcts = {{"p50", 50}, {"p90", 90}, {"p99", 99}, {"p99.9", 99.9}};
+      if (auto it = pcts.find(pct); it != pcts.end()) g.percentile = it->second;
+      else r_.error(v["percentile"], obj, "unknown percentile \"" + pct + "\"", "use p50, p90, p99 or p99.9");
+      g.threshold_ns = r_.quantity(v, "threshold", obj, parseDurationNs, true).value_or(0);
+    } else if (kind == "errorRate") {
+      g.kind = Gate::Kind::ErrorRate;
+      r_.checkKeys(v, obj, {"path", "max"});
+      g.path = r_.str(v, "path", obj).value_or("");
+      g.max_error_rate = r_.quantity(v, "max", obj, parseFraction, true).value_or(0);
+    } else {
+      r_.error(n.begin()->first, obj, "unknown gate \"" + kind + "\"", suggestionHint(kind, {"latency", "errorRate"}, "gates"));
+      return;
+    }
+    if (!g.path.empty() && !gatePathKnown(g.path)) {
+      std::vector<std::string> names;
+      for (const auto& ep : s_.entry_points) names.push_back(ep.name);
+      r_.error(v["path"], obj, "gate path \"" + g.path + "\" is not an entry point",
+               suggestionHint(g.path, names, "entry points"));
+      return;
+    }
+    wave.gates.push_back(std::move(g));
+  }
+
+  bool gatePathKnown(const std::string& path) const {
+    for (const auto& ep : s_.entry_points) {
+      if (ep.name == path) return true;
+    }
+    return false;
+  }
+
+  struct ImplicitPort {
+    Protocol protocol = Protocol::Http;
+    int port = 8080;
+  };
+
+  Diagnostics diags_;
+  YamlReader r_;
+  std::string base_dir_;
+  Scenario s_;
+  WorkloadDefaults defaults_;
+  std::vector<ImplicitPort> implicit_ports_;
+  std::set<std::string> ns_set_, extra_namespaces_;
+};
+
+}  // namespace
+
+LoadResult loadScenarioText(const std::string& text, const std::string& file, const std::string& base_dir) {
+  Loader loader(file, base_dir);
+  return loader.run(text);
+}
+
+LoadResult loadScenarioFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult out;
+    out.diagnostics.add({path, 0, 0}, "scenario", "cannot open the file: " + std::string(std::strerror(errno)),
+                        "check the path; scenarios/ holds the shipped examples");
+    return out;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const auto dir = std::filesystem::path(path).parent_path().string();
+  return loadScenarioText(ss.str(), path, dir.empty() ? "." : dir);
+}
+
+}  // namespace meshtwin::models

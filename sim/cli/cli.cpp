@@ -1,0 +1,59 @@
+// Command-line parsing with CLI11; each subcommand lives in its own file.
+#include "cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+namespace meshtwin::cli {
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{
+      "meshtwin: a digital twin for planning Istio sidecar -> ambient migrations.\n"
+      "Describe a cluster and a migration plan in a scenario file (docs/scenario.md);\n"
+      "meshtwin checks it and predicts what every wave does to cost, latency and errors.",
+      "meshtwin"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("meshtwin ") + MESHTWIN_VERSION);
+
+  CheckOptions check;
+  auto* cmd = app.add_subcommand("check", "Load and validate a scenario, then analyse its plan for risks.\n"
+                                          "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.");
+  cmd->add_option("SCENARIO", check.scenario, "Scenario file (meshtwin/v1 YAML), e.g. scenarios/default.yaml")
+      ->required();
+  cmd->add_option("-o,--output", check.output, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--fail-on", check.fail_on, "Lowest finding severity that makes the exit code 1")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical", "never"}))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    out << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp& e) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::CallForVersion& e) {
+    out << e.what() << "\n";
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    // Subcommand help (`meshtwin check --help`) arrives here too, as a success.
+    if (e.get_exit_code() == 0) {
+      for (const auto* sub : app.get_subcommands()) {
+        out << sub->help();
+        return kExitOk;
+      }
+      out << app.help();
+      return kExitOk;
+    }
+    err << "meshtwin: " << e.what() << "\n" << "Run 'meshtwin --help' for usage.\n";
+    return kExitBadInput;
+  }
+  if (cmd->parsed()) return runCheck(check, out, err);
+  return kExitBadInput;
+}
+
+}  // namespace meshtwin::cli

@@ -1,0 +1,23 @@
+// The meshtwin command line: subcommands as functions so tests can run them in-process.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace meshtwin::cli {
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFindings = 1;  // findings at or above --fail-on (or a gate failed)
+inline constexpr int kExitBadInput = 2;  // the input could not be loaded or the command line is wrong
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+struct CheckOptions {
+  std::string scenario;
+  std::string output = "table";  // table | json
+  std::string fail_on = "high";  // a severity, or "never"
+};
+int runCheck(const CheckOptions& opts, std::ostream& out, std::ostream& err);
+
+}  // namespace meshtwin::cli
