@@ -52,7 +52,7 @@ class Analyzer {
     waypointChecks();
     dangling();
     peerAuthDisable();
-    if (m_.phase == 0) costLabels();
+    costLabels();
     for (auto& f : out_) f.phases = {m_.phase_name};
     return std::move(out_);
   }

@@ -110,8 +110,8 @@ class ProfileReader {
     param(n, "cpuPerKiB", name, c.cpu_per_kib_ns, parseDurationNs, true);
     param(n, "cpuPerConnection", name, c.cpu_per_connection_ns, parseDurationNs, true);
     param(n, "memoryBase", name, c.memory_base_bytes, parseMemoryBytes, true);
-    param(n, "memoryPerConnection", name, c.memory_per_connection_bytes, parseMemoryBytes, true);
-    param(n, "memoryPerEndpoint", name, c.memory_per_endpoint_bytes, parseMemoryBytes, true);
+    param(n, "memoryPerConnection", name, c.memory_per_connection_bytes, parseBytes, true);
+    param(n, "memoryPerEndpoint", name, c.memory_per_endpoint_bytes, parseBytes, true);
     auto side = [&](const char* key, std::int64_t& cpu, std::int64_t& mem) {
       const auto m = n[key];
       if (!m.IsDefined() || !r_.isMap(m, obj, key)) return;
