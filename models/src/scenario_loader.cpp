@@ -124,8 +124,19 @@ class Loader {
     addImplicitServices();
     resolveCalls();
     if (const auto ep = root["entryPoints"]; ep.IsDefined()) readEntryPoints(ep);
-    if (const auto mesh = root["mesh"]; mesh.IsDefined()) readMesh(mesh);
-    if (const auto plan = root["plan"]; plan.IsDefined()) readPlan(plan);
+    // Waypoints first (the mesh's, then those the plan adds), so bindings and policies may
+    // name a waypoint that only a later wave deploys: analysis then reports the phases in
+    // which such a binding dangles.
+    const auto mesh = root["mesh"];
+    const auto plan = root["plan"];
+    if (mesh.IsDefined() && mesh.IsMap()) {
+      if (const auto wps = mesh["waypoints"]; wps.IsDefined() && r_.isSeq(wps, "mesh", "waypoints")) {
+        for (const auto& n : wps) readWaypoint(n, true);
+      }
+    }
+    if (plan.IsDefined()) preReadPlanWaypoints(plan);
+    if (mesh.IsDefined()) readMesh(mesh);
+    if (plan.IsDefined()) readPlan(plan);
     for (const auto& ns : namespaceSet()) s_.namespaces.push_back(ns);
     if (diags_.empty()) {
       detail::checkCallCycles(s_, diags_);
@@ -528,10 +539,10 @@ class Loader {
   // context namespace first, then anywhere if it is unique.
   std::optional<ServiceId> resolveService(const PendingRef& ref, const std::string& obj) {
     std::string text = ref.text;
+    if (const auto colon = text.find(':'); colon != std::string::npos) text.resize(colon);
     const std::string suffix = ".svc.cluster.local";
     if (text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0)
       text.resize(text.size() - suffix.size());
-    if (const auto colon = text.find(':'); colon != std::string::npos) text.resize(colon);
     std::string name = text, ns = ref.context_ns;
     if (const auto dot = text.find('.'); dot != std::string::npos) {
       name = text.substr(0, dot);
@@ -680,9 +691,6 @@ class Loader {
         if (!w) continue;
         if (auto mode = modeOrError(*mode_text, it->second, "workload " + *key)) s_.workload_modes[*w] = *mode;
       }
-    }
-    if (const auto wps = m["waypoints"]; wps.IsDefined() && r_.isSeq(wps, obj, "waypoints")) {
-      for (const auto& n : wps) readWaypoint(n, true);
     }
     if (const auto b = m["useWaypoint"]; b.IsDefined() && r_.isSeq(b, obj, "useWaypoint")) {
       for (const auto& n : b) readBinding(n, true);
@@ -842,7 +850,7 @@ class Loader {
         std::vector<std::string> keys;
         for (const auto& w : s_.waypoints) keys.push_back(w.ns == target_ns ? w.name : w.key());
         r_.error(n["waypoint"], obj, "unknown waypoint \"" + *wp_text + "\"",
-                 keys.empty() ? "define it under mesh.waypoints or add it with addWaypoint in an earlier wave"
+                 keys.empty() ? "define it under mesh.waypoints or add it with addWaypoint in a wave"
                               : suggestionHint(*wp_text, keys, "waypoints"));
         return std::nullopt;
       }
@@ -906,7 +914,7 @@ class Loader {
           if (w.ns == ns) names.push_back(w.name);
         }
         r_.error(at, obj, "targetRefs names unknown Gateway (waypoint) \"" + ref.name + "\" in " + ns,
-                 names.empty() ? "no waypoint is defined in " + ns + " at this point of the plan"
+                 names.empty() ? "no waypoint is defined in " + ns
                                : suggestionHint(ref.name, names, "waypoints in " + ns));
       }
     }
@@ -1005,7 +1013,8 @@ class Loader {
       mc.to = *m;
       wave.changes.emplace_back(mc);
     } else if (kind == "addWaypoint") {
-      if (auto id = readWaypoint(v, false)) wave.changes.emplace_back(AddWaypoint{*id, loc});
+      if (auto it = plan_waypoints_.find(markOf(v)); it != plan_waypoints_.end())
+        wave.changes.emplace_back(AddWaypoint{it->second, loc});
     } else if (kind == "useWaypoint") {
       if (auto id = readBinding(v, false)) wave.changes.emplace_back(BindWaypoint{*id, loc});
     } else if (kind == "addPolicy") {
@@ -1035,6 +1044,26 @@ class Loader {
       wave.changes.emplace_back(MovePolicy{*id, std::move(*refs), loc});
     } else {
       r_.error(n.begin()->first, obj, "unknown change \"" + kind + "\"", suggestionHint(kind, kinds, "changes"));
+    }
+  }
+
+  static std::pair<int, int> markOf(const YAML::Node& n) { return {n.Mark().line, n.Mark().column}; }
+
+  // Reads every `addWaypoint` of the plan ahead of the mesh's bindings; malformed plans are
+  // reported later by readPlan.
+  void preReadPlanWaypoints(const YAML::Node& plan) {
+    if (!plan.IsMap()) return;
+    const auto waves = plan["waves"];
+    if (!waves.IsDefined() || !waves.IsSequence()) return;
+    for (const auto& wn : waves) {
+      if (!wn.IsMap()) continue;
+      const auto changes = wn["changes"];
+      if (!changes.IsDefined() || !changes.IsSequence()) continue;
+      for (const auto& c : changes) {
+        if (!c.IsMap() || c.size() != 1 || c.begin()->first.as<std::string>("") != "addWaypoint") continue;
+        const YAML::Node v = c.begin()->second;
+        if (auto id = readWaypoint(v, false)) plan_waypoints_[markOf(v)] = *id;
+      }
     }
   }
 
@@ -1105,6 +1134,7 @@ class Loader {
   Scenario s_;
   WorkloadDefaults defaults_;
   std::vector<ImplicitPort> implicit_ports_;
+  std::map<std::pair<int, int>, WaypointId> plan_waypoints_;  // addWaypoint node position -> id
   std::set<std::string> ns_set_, extra_namespaces_;
 };
 
