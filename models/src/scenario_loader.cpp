@@ -1106,21 +1106,48 @@ class Loader {
       r_.error(n.begin()->first, obj, "unknown gate \"" + kind + "\"", suggestionHint(kind, {"latency", "errorRate"}, "gates"));
       return;
     }
-    if (!g.path.empty() && !gatePathKnown(g.path)) {
-      std::vector<std::string> names;
-      for (const auto& ep : s_.entry_points) names.push_back(ep.name);
-      r_.error(v["path"], obj, "gate path \"" + g.path + "\" is not an entry point",
-               suggestionHint(g.path, names, "entry points"));
-      return;
-    }
+    if (!g.path.empty() && !resolveGatePath(g, v["path"], obj)) return;
     wave.gates.push_back(std::move(g));
   }
 
-  bool gatePathKnown(const std::string& path) const {
-    for (const auto& ep : s_.entry_points) {
-      if (ep.name == path) return true;
+  // A gate path is an entry point name, or a traffic edge "namespace/workload -> service"
+  // (the service as a script would name it) that the workload's script really calls.
+  bool resolveGatePath(Gate& g, const YAML::Node& at, const std::string& obj) {
+    const auto arrow = g.path.find("->");
+    if (arrow == std::string::npos) {
+      for (std::size_t i = 0; i < s_.entry_points.size(); ++i) {
+        if (s_.entry_points[i].name == g.path) {
+          g.entry_point = i;
+          return true;
+        }
+      }
+      std::vector<std::string> names;
+      for (const auto& ep : s_.entry_points) names.push_back(ep.name);
+      r_.error(at, obj, "gate path \"" + g.path + "\" is not an entry point",
+               suggestionHint(g.path, names, "entry points") + " (or name an edge as \"ns/workload -> service\")");
+      return false;
     }
-    return false;
+    auto trim = [](std::string t) {
+      while (!t.empty() && t.front() == ' ') t.erase(t.begin());
+      while (!t.empty() && t.back() == ' ') t.pop_back();
+      return t;
+    };
+    const auto from = workloadByKey(trim(g.path.substr(0, arrow)), at, obj);
+    if (!from) return false;
+    const auto to = resolveService({trim(g.path.substr(arrow + 2)), s_.workloads[*from].ns, r_.loc(at)}, obj);
+    if (!to) return false;
+    bool calls = false;
+    for (const auto& step : s_.workloads[*from].script) {
+      for (const auto& c : step.calls) calls = calls || c.service == *to;
+    }
+    if (!calls) {
+      r_.error(at, obj, "workload " + s_.workloads[*from].key() + " never calls " + s_.services[*to].key(),
+               "a gate on an edge needs a call in the workload's script");
+      return false;
+    }
+    g.edge_from = from;
+    g.edge_to = to;
+    return true;
   }
 
   struct ImplicitPort {

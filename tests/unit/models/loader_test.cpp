@@ -227,6 +227,7 @@ plan:
       gates:
         - latency: {path: web, percentile: p99, threshold: 250ms}
         - errorRate: {max: 0.5%}
+        - latency: {path: "shop/web -> pay.pay", percentile: p99.9, threshold: 1s}
 entryPoints:
   - {name: web, service: web.shop, load: [{steps: {rps: [10, 20], duration: 2m}}, {burst: {baseRps: 10, peakRps: 100, period: 60s, burstDuration: 5s, duration: 2m}}]}
 )");
@@ -240,8 +241,12 @@ entryPoints:
   CHECK(w.changes.size() == 3);
   CHECK(w.rollout.max_surge.count == 1);
   CHECK_FALSE(w.rollout.max_surge.is_percent);
-  REQUIRE(w.gates.size() == 2);
+  REQUIRE(w.gates.size() == 3);
   CHECK(w.gates[0].threshold_ns == 250'000'000);
+  CHECK(w.gates[0].entry_point == 0u);
+  CHECK(w.gates[2].percentile == Approx(99.9));
+  CHECK(w.gates[2].edge_from == 0u);
+  CHECK(w.gates[2].edge_to == s.findService("pay", "pay"));
   CHECK(w.gates[1].max_error_rate == Approx(0.005));
   CHECK(s.entry_points[0].durationNs() == 240'000'000'000);
   CHECK(s.entry_points[0].load[0].rpsAt(70'000'000'000) == Approx(20));
@@ -287,4 +292,23 @@ TEST_CASE("malformed YAML and wrong shapes never throw", "[loader]") {
     CHECK_FALSE(r.ok());
     CHECK_FALSE(r.diagnostics.empty());
   }
+}
+
+TEST_CASE("a gate on an edge must name a call the workload makes", "[loader]") {
+  const std::string head = std::string(kClusterHeader) + R"(
+workloads:
+  - {name: web, script: [{call: api}]}
+  - {name: api}
+  - {name: db}
+plan:
+  waves:
+    - name: w
+      changes: [{setMode: {namespace: default, mode: ambient}}]
+      gates:
+)";
+  CHECK(loadOk(head + "        - errorRate: {path: default/web -> api, max: 1%}\n").plan.waves[0].gates.size() == 1);
+  const auto errors = loadErrors(head + "        - errorRate: {path: default/web -> db, max: 1%}\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "inline.yaml:17:29: wave w: workload default/web never calls default/db; a gate on an edge needs a "
+                     "call in the workload's script");
 }

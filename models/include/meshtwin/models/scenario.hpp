@@ -209,7 +209,10 @@ struct RolloutSettings {
 struct Gate {
   enum class Kind { Latency, ErrorRate };
   Kind kind = Kind::Latency;
-  std::string path;          // entry point name, or "src-workload -> dst-service" for an edge
+  std::string path;          // as written: an entry point name, or "ns/workload -> service" for an edge
+  std::optional<std::size_t> entry_point;  // resolved entry point, or
+  std::optional<WorkloadId> edge_from;     // resolved edge: caller workload
+  std::optional<ServiceId> edge_to;        //                and called service
   double percentile = 99.0;  // Latency: 50, 90, 99, 99.9
   std::int64_t threshold_ns = 0;
   double max_error_rate = 0;  // ErrorRate: fraction
