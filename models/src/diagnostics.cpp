@@ -51,19 +51,24 @@ std::size_t editDistance(const std::string& a, const std::string& b) {
 std::string closestMatch(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
   std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  bool tie = false;
   for (const auto& c : candidates) {
     const auto d = editDistance(word, c);
     if (d < best_d) {
       best_d = d;
       best = c;
+      tie = false;
+    } else if (d == best_d && c != best) {
+      tie = true;
     }
   }
-  return best;
+  // Two equally close names (zone "d" vs "a", "b", "c"): guessing one would mislead.
+  return tie ? std::string() : best;
 }
 
 std::string suggestionHint(const std::string& word, const std::vector<std::string>& candidates,
                            const std::string& what) {
-  if (candidates.empty()) return "no " + what + " is defined";
+  if (candidates.empty()) return "none are defined (" + what + ")";
   const auto close = closestMatch(word, candidates);
   if (!close.empty()) return "did you mean \"" + close + "\"?";
   std::string list;

@@ -243,7 +243,7 @@ Profile loadProfile(const std::string& name_or_path, const std::string& base_dir
   if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
   std::ifstream in(path);
   if (!in) {
-    diags.add({path.string(), 0, 0}, "profile", "cannot open the profile file: " + std::string(std::strerror(errno)),
+    diags.add({path.string(), 0, 0}, "profile", "cannot open the profile file " + path.string() + ": " + std::string(std::strerror(errno)),
               "profile: takes a shipped name (" + std::to_string(shippedProfiles().size()) +
                   " shipped) or a path relative to the scenario file");
     return {};

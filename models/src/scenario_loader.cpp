@@ -51,7 +51,7 @@ class Loader {
       root = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
       diags_.add({s_.file, e.mark.line + 1, e.mark.column + 1}, "scenario", "YAML syntax error: " + e.msg,
-                 "check indentation and quoting near this position");
+                 "check indentation and quoting near this position, and for an unclosed [ or { earlier in the file");
       return finish();
     }
     try {
@@ -120,9 +120,15 @@ class Loader {
     } else {
       readWorkloads(workloads);
     }
+    if (s_.workloads.empty() && !diags_.empty()) {
+      // Everything below refers to workloads; with none loaded it would only add noise.
+      return;
+    }
     if (const auto sv = root["services"]; sv.IsDefined()) readServices(sv);
     addImplicitServices();
+    const auto before_calls = diags_.size();
     resolveCalls();
+    const bool calls_resolved = diags_.size() == before_calls;
     if (const auto ep = root["entryPoints"]; ep.IsDefined()) readEntryPoints(ep);
     // Waypoints first (the mesh's, then those the plan adds), so bindings and policies may
     // name a waypoint that only a later wave deploys: analysis then reports the phases in
@@ -138,9 +144,8 @@ class Loader {
     if (mesh.IsDefined()) readMesh(mesh);
     if (plan.IsDefined()) readPlan(plan);
     for (const auto& ns : namespaceSet()) s_.namespaces.push_back(ns);
-    if (diags_.empty()) {
-      detail::checkCallCycles(s_, diags_);
-    }
+    // Cycles need every call resolved; other errors elsewhere do not hide them.
+    if (calls_resolved) detail::checkCallCycles(s_, diags_);
     if (diags_.empty()) {
       detail::placePods(s_, diags_);
     }
@@ -201,16 +206,21 @@ class Loader {
     if (!r_.isMap(p, "nodePool", "nodePools[]")) return;
     NodePool pool;
     pool.loc = r_.loc(p);
-    pool.name = r_.str(p, "name", "nodePool", true).value_or("");
-    const std::string obj = "nodePool " + pool.name;
+    const std::string anonymous = "nodePool #" + std::to_string(s_.pools.size() + 1);
+    pool.name = r_.str(p, "name", anonymous, true).value_or("");
+    const std::string obj = pool.name.empty() ? anonymous : "nodePool " + pool.name;
     r_.checkKeys(p, obj, {"name", "instanceType", "vcpu", "memory", "priceUsdPerHour", "countPerZone", "zones"});
     pool.instance_type = r_.str(p, "instanceType", obj).value_or("");
-    if (auto v = r_.quantity(p, "vcpu", obj, parseCpuMillicores, true)) pool.cpu_millicores = *v;
-    if (auto v = r_.quantity(p, "memory", obj, parseMemoryBytes, true)) pool.memory_bytes = *v;
+    if (auto v = r_.quantity(p, "vcpu", obj, parseCpuMillicores, true)) {
+      pool.cpu_millicores = *v;
+      if (*v == 0) r_.error(p["vcpu"], obj, "vcpu must be above zero");
+    }
+    if (auto v = r_.quantity(p, "memory", obj, parseMemoryBytes, true)) {
+      pool.memory_bytes = *v;
+      if (*v == 0) r_.error(p["memory"], obj, "memory must be above zero");
+    }
     if (auto v = r_.number(p, "priceUsdPerHour", obj, 0, 1e4, true)) pool.price_usd_per_hour = *v;
     if (auto v = r_.integer(p, "countPerZone", obj, 0, 100000, true)) pool.count_per_zone = static_cast<int>(*v);
-    if (pool.cpu_millicores == 0 && p["vcpu"].IsDefined()) r_.error(p["vcpu"], obj, "vcpu must be above zero");
-    if (pool.memory_bytes == 0 && p["memory"].IsDefined()) r_.error(p["memory"], obj, "memory must be above zero");
     pool.zones = zoneList(p, obj);
     for (const auto& other : s_.pools) {
       if (other.name == pool.name) r_.error(p, obj, "node pool name is used twice");
@@ -224,6 +234,10 @@ class Loader {
     const auto names = r_.strings(m, "zones", obj);
     if (!names) {
       for (ZoneId z = 0; z < s_.zones.size(); ++z) out.push_back(z);
+      return out;
+    }
+    if (names->empty()) {
+      r_.error(m["zones"], obj, "the zones list is empty", "name at least one zone, or leave zones out to allow all");
       return out;
     }
     std::size_t i = 0;
@@ -415,6 +429,10 @@ class Loader {
       out.kind = ScriptStep::Kind::Call;
       Call c;
       c.loc = r_.loc(v);
+      if (v.IsNull() || (v.IsScalar() && v.Scalar().empty())) {
+        r_.error(v.IsNull() ? n : v, obj, "call needs a service name", "e.g. - call: cart, or - call: {service: cart, size: 1KiB}");
+        return false;
+      }
       if (v.IsScalar()) {
         c.service_name = v.Scalar();
       } else if (v.IsMap()) {
@@ -636,11 +654,14 @@ class Loader {
       s.kind = LoadSegment::Kind::Steps;
       r_.checkKeys(v, obj, {"rps", "duration"});
       if (auto list = r_.strings(v, "rps", obj)) {
+        std::size_t i = 0;
         for (const auto& t : *list) {
           char* end = nullptr;
           const double x = std::strtod(t.c_str(), &end);
-          if (t.empty() || *end != '\0' || x < 0) r_.error(v["rps"], obj, "steps rps \"" + t + "\" is not a rate");
+          if (t.empty() || *end != '\0' || x < 0)
+            r_.error(v["rps"][i], obj, "steps rps \"" + t + "\" is not a rate", "give requests per second, 0 or more");
           else s.step_rps.push_back(x);
+          ++i;
         }
       } else {
         r_.error(v, obj, "steps needs rps: a list of rates, one per step", "e.g. steps: {rps: [100, 200, 400], duration: 3m}");
@@ -660,8 +681,10 @@ class Loader {
                suggestionHint(kind, {"constant", "steps", "burst"}, "shapes"));
       return std::nullopt;
     }
-    s.duration_ns = r_.quantity(v, "duration", obj, parseDurationNs, true).value_or(0);
-    if (v["duration"].IsDefined() && s.duration_ns == 0) r_.error(v["duration"], obj, "duration must be above zero");
+    if (auto d = r_.quantity(v, "duration", obj, parseDurationNs, true)) {
+      s.duration_ns = *d;
+      if (*d == 0) r_.error(v["duration"], obj, "duration must be above zero");
+    }
     return s;
   }
 
@@ -871,10 +894,24 @@ class Loader {
   }
 
   std::optional<std::pair<bool, std::size_t>> readPolicy(const YAML::Node& n, bool initial) {
+    // Remember the key of a policy that is rejected, so a later movePolicy or removePolicy
+    // of it does not add a second, misleading "unknown policy" error.
+    std::string key;
+    if (n.IsMap() && n["metadata"].IsMap()) {
+      const auto md = n["metadata"];
+      const auto ns = md["namespace"].IsScalar() ? md["namespace"].Scalar() : std::string("default");
+      if (md["name"].IsScalar()) key = ns + "/" + md["name"].Scalar();
+    }
     auto res = detail::parseIstioResource(r_, n);
-    if (!res) return std::nullopt;
+    if (!res) {
+      rejected_policies_.insert(key);
+      return std::nullopt;
+    }
     if (auto* ap = std::get_if<AuthorizationPolicy>(&*res)) {
-      if (!checkPolicyNamespace(ap->ns, n, "AuthorizationPolicy " + ap->key())) return std::nullopt;
+      if (!checkPolicyNamespace(ap->ns, n, "AuthorizationPolicy " + ap->key())) {
+        rejected_policies_.insert(key);
+        return std::nullopt;
+      }
       for (const auto& other : s_.authz_policies) {
         if (other.key() == ap->key()) {
           r_.error(n, "AuthorizationPolicy " + ap->key(), "policy is defined twice");
@@ -1039,7 +1076,11 @@ class Loader {
         return;
       }
       auto refs = detail::parseTargetRefs(r_, refs_node, obj);
-      if (!refs || refs->empty()) return;
+      if (!refs) return;
+      if (refs->empty()) {
+        r_.error(refs_node, obj, "movePolicy needs at least one targetRef", "e.g. targetRefs: [{kind: Service, name: checkout}]");
+        return;
+      }
       checkTargetRefs(s_.authz_policies[*id].ns, *refs, refs_node, obj);
       wave.changes.emplace_back(MovePolicy{*id, std::move(*refs), loc});
     } else {
@@ -1073,6 +1114,7 @@ class Loader {
       if (s_.authz_policies[i].key() == key) return i;
       keys.push_back(s_.authz_policies[i].key());
     }
+    if (rejected_policies_.count(key)) return std::nullopt;  // already reported where it is defined
     r_.error(at, obj, "unknown AuthorizationPolicy \"" + key + "\"",
              key.find('/') == std::string::npos ? "write it as namespace/name" : suggestionHint(key, keys, "policies"));
     return std::nullopt;
@@ -1162,7 +1204,7 @@ class Loader {
   WorkloadDefaults defaults_;
   std::vector<ImplicitPort> implicit_ports_;
   std::map<std::pair<int, int>, WaypointId> plan_waypoints_;  // addWaypoint node position -> id
-  std::set<std::string> ns_set_, extra_namespaces_;
+  std::set<std::string> ns_set_, extra_namespaces_, rejected_policies_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 
@@ -23,6 +24,12 @@ void YamlReader::error(const SourceLoc& at, const std::string& object, std::stri
 }
 
 namespace {
+std::string shortNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 const char* kindName(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map: return "a map";
@@ -60,7 +67,7 @@ bool YamlReader::checkKeys(const YAML::Node& map, const std::string& object,
     }
     const auto key = it->first.Scalar();
     if (!seen.insert(key).second) {
-      error(it->first, object, "field \"" + key + "\" is given twice", "keep one; the second would silently replace the first");
+      error(it->first, object, "field \"" + key + "\" is given twice", "keep one; YAML keeps only one of the two values");
       ok = false;
     }
     if (std::find(names.begin(), names.end(), key) == names.end()) {
@@ -97,6 +104,11 @@ std::optional<std::int64_t> YamlReader::integer(const YAML::Node& map, const cha
   const auto* b = text->data();
   const auto* e = b + text->size();
   const auto [p, ec] = std::from_chars(b, e, v);
+  if (ec == std::errc::result_out_of_range) {
+    error(map[key], object, std::string(key) + ": " + *text + " is out of range",
+          "allowed: " + std::to_string(min) + " to " + std::to_string(max));
+    return std::nullopt;
+  }
   if (ec != std::errc() || p != e) {
     error(map[key], object, std::string(key) + ": \"" + *text + "\" is not a whole number");
     return std::nullopt;
@@ -122,7 +134,7 @@ std::optional<double> YamlReader::number(const YAML::Node& map, const char* key,
   }
   if (v < min || v > max) {
     error(map[key], object, std::string(key) + ": " + *text + " is out of range",
-          "allowed: " + std::to_string(min) + " to " + std::to_string(max));
+          "allowed: " + shortNumber(min) + " to " + shortNumber(max));
     return std::nullopt;
   }
   return v;
