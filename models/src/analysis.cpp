@@ -210,8 +210,11 @@ class Analyzer {
     for (ServiceId sv = 0; sv < s_.services.size(); ++sv) {
       if (!m_.service_binding_missing[sv]) continue;
       const auto& wp = s_.waypoints[*m_.service_binding_missing[sv]];
-      add(Severity::Critical, "waypoint-not-deployed", "service " + s_.services[sv].key(),
-          "is bound to waypoint " + wp.key() + ", which is not deployed in this phase: ambient clients cannot reach it",
+      const auto callers = ambientCallers(sv);
+      add(callers.empty() ? Severity::Medium : Severity::Critical, "waypoint-not-deployed", "service " + s_.services[sv].key(),
+          "is bound to waypoint " + wp.key() + ", which is not deployed in this phase: " +
+              (callers.empty() ? std::string("ambient clients will fail once there are any")
+                               : "calls from " + callers + " fail"),
           "add the waypoint (addWaypoint) in this wave or an earlier one", s_.services[sv].loc);
     }
     for (const auto& p : m_.policies) {
@@ -223,6 +226,23 @@ class Analyzer {
             "deploy and bind the waypoint before (or in the same wave as) moving the policy to targetRefs", p.loc);
       }
     }
+  }
+
+  // Ambient workloads whose scripts call `sv`, as "a, b, c" (at most three named).
+  std::string ambientCallers(ServiceId sv) const {
+    std::vector<std::string> names;
+    for (WorkloadId w = 0; w < s_.workloads.size(); ++w) {
+      if (m_.workload_mode[w] != MeshMode::Ambient) continue;
+      bool calls = false;
+      for (const auto& step : s_.workloads[w].script) {
+        for (const auto& c : step.calls) calls = calls || c.service == sv;
+      }
+      if (calls) names.push_back(s_.workloads[w].key());
+    }
+    std::string out;
+    for (std::size_t i = 0; i < std::min<std::size_t>(names.size(), 3); ++i) out += (i ? ", " : "") + names[i];
+    if (names.size() > 3) out += " and " + std::to_string(names.size() - 3) + " more";
+    return out;
   }
 
   void peerAuthDisable() {

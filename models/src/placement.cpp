@@ -1,6 +1,6 @@
 // Placement: replica i of the k-th workload prefers zone (k + i) mod Z of its allowed zones,
 // so replicas spread evenly and workloads do not all start in the first zone; within the
-// zone the node with the most free CPU (then memory, then name order) that fits the pod's
+// zone the node with the most free CPU (then memory, then node order) that fits the pod's
 // requests wins. When the preferred zone is full the next zones are tried in order. Nodes
 // keep room for the ztunnel DaemonSet when any phase uses ambient, and sidecar-mode pods
 // request the sidecar's resources too.

@@ -156,6 +156,10 @@ std::optional<IstioResource> parseIstioResource(YamlReader& r, const YAML::Node&
       if (auto refs = parseTargetRefs(r, tr, obj)) p.target_refs = std::move(*refs);
     }
     if (const auto tr = spec["targetRef"]; tr.IsDefined()) {
+      if (spec["targetRefs"].IsDefined()) {
+        r.error(tr, obj, "targetRef and targetRefs are both set", "use targetRefs only (targetRef is its deprecated form)");
+        return std::nullopt;
+      }
       YAML::Node one(YAML::NodeType::Sequence);
       one.push_back(tr);
       if (auto refs = parseTargetRefs(r, one, obj)) p.target_refs = std::move(*refs);

@@ -109,7 +109,7 @@ class ProfileReader {
     param(n, "cpuPerRequest", name, c.cpu_per_request_ns, parseDurationNs, true);
     param(n, "cpuPerKiB", name, c.cpu_per_kib_ns, parseDurationNs, true);
     param(n, "cpuPerConnection", name, c.cpu_per_connection_ns, parseDurationNs, true);
-    param(n, "memoryBase", name, c.memory_base_bytes, parseMemoryBytes, true);
+    param(n, "memoryBase", name, c.memory_base_bytes, parseBytes, true);
     param(n, "memoryPerConnection", name, c.memory_per_connection_bytes, parseBytes, true);
     param(n, "memoryPerEndpoint", name, c.memory_per_endpoint_bytes, parseBytes, true);
     auto side = [&](const char* key, std::int64_t& cpu, std::int64_t& mem) {
@@ -162,6 +162,9 @@ class ProfileReader {
       p_.sources[full] = src;
       return &holder;
     }
+    if (src.basis != Basis::Assumption)
+      r_.error(n, "profile parameter " + full, std::string("a ") + toString(src.basis) + " value needs a ref",
+               "write {value: ..., basis: ..., ref: ...}");
     p_.sources[full] = src;
     holder.reset();
     return nullptr;

@@ -311,7 +311,7 @@ class Loader {
       if (st.p99_ns == 0) {
         r_.error(n, obj, "a lognormal service time needs p99", "e.g. serviceTime: {distribution: lognormal, mean: 2ms, p99: 10ms}");
       } else if (st.p99_ns <= st.mean_ns) {
-        r_.error(n["p99"], obj, "p99 must be above the mean for a lognormal service time");
+        r_.error(n["p99"].IsDefined() ? n["p99"] : n, obj, "p99 must be above the mean for a lognormal service time");
       }
     } else if (n["p99"].IsDefined()) {
       r_.error(n["p99"], obj, "p99 applies only to the lognormal distribution",
@@ -627,6 +627,7 @@ class Loader {
       if (!load.IsDefined()) {
         r_.error(n, obj, "missing required field \"load\"", "e.g. load: [{constant: {rps: 100, duration: 60s}}]");
       } else if (r_.isSeq(load, obj, "load")) {
+        if (load.size() == 0) r_.error(load, obj, "load has no segments", "e.g. load: [{constant: {rps: 100, duration: 60s}}]");
         for (const auto& seg : load) {
           if (auto s = readSegment(seg, obj)) ep.load.push_back(*s);
         }
@@ -671,7 +672,10 @@ class Loader {
       r_.checkKeys(v, obj, {"baseRps", "peakRps", "period", "burstDuration", "duration"});
       s.base_rps = r_.number(v, "baseRps", obj, 0, 1e9, true).value_or(0);
       s.peak_rps = r_.number(v, "peakRps", obj, 0, 1e9, true).value_or(0);
-      s.period_ns = r_.quantity(v, "period", obj, parseDurationNs, true).value_or(0);
+      if (auto p = r_.quantity(v, "period", obj, parseDurationNs, true)) {
+        s.period_ns = *p;
+        if (*p == 0) r_.error(v["period"], obj, "period must be above zero");
+      }
       s.burst_ns = r_.quantity(v, "burstDuration", obj, parseDurationNs, true).value_or(0);
       if (s.period_ns > 0 && s.burst_ns > s.period_ns)
         r_.error(v["burstDuration"], obj, "burstDuration is longer than the period");
@@ -880,10 +884,12 @@ class Loader {
       const auto traffic = s_.waypoints[*id].traffic;
       const bool service_scope = b.scope != WaypointBinding::Scope::Workload;
       if (traffic == WaypointFor::None ||
-          (service_scope && b.scope == WaypointBinding::Scope::Service && traffic == WaypointFor::Workload)) {
+          (service_scope && b.scope == WaypointBinding::Scope::Service && traffic == WaypointFor::Workload) ||
+          (b.scope == WaypointBinding::Scope::Workload && traffic == WaypointFor::Service)) {
         r_.error(n["waypoint"], obj, std::string("waypoint ") + s_.waypoints[*id].key() + " is for " +
                                          toString(traffic) + " traffic and cannot take this binding",
-                 "set `for: service` or `for: all` on the waypoint");
+                 b.scope == WaypointBinding::Scope::Workload ? "set `for: workload` or `for: all` on the waypoint"
+                                                             : "set `for: service` or `for: all` on the waypoint");
         return std::nullopt;
       }
       b.waypoint = id;
@@ -925,6 +931,14 @@ class Loader {
     }
     auto& pa = std::get<PeerAuthentication>(*res);
     if (!checkPolicyNamespace(pa.ns, n, "PeerAuthentication " + pa.key())) return std::nullopt;
+    if (initial) {
+      for (std::size_t i = 0; i < s_.peer_authns.size(); ++i) {
+        if (s_.peer_authn_initial[i] && s_.peer_authns[i].key() == pa.key()) {
+          r_.error(n, "PeerAuthentication " + pa.key(), "policy is defined twice");
+          return std::nullopt;
+        }
+      }
+    }
     s_.peer_authns.push_back(std::move(pa));
     s_.peer_authn_initial.push_back(initial);
     return std::make_pair(false, s_.peer_authns.size() - 1);
@@ -993,7 +1007,7 @@ class Loader {
       if (!r_.isMap(wn, "wave", "waves[]")) continue;
       Wave wave;
       wave.loc = r_.loc(wn);
-      wave.name = r_.str(wn, "name", "wave", true).value_or("wave-" + std::to_string(s_.plan.waves.size() + 1));
+      wave.name = r_.str(wn, "name", "wave #" + std::to_string(s_.plan.waves.size() + 1), true).value_or("");
       const std::string wobj = "wave " + wave.name;
       r_.checkKeys(wn, wobj, {"name", "changes", "rollout", "gates"});
       for (const auto& other : s_.plan.waves) {
@@ -1001,7 +1015,9 @@ class Loader {
       }
       wave.rollout = plan_rollout;
       if (const auto ro = wn["rollout"]; ro.IsDefined()) readRollout(ro, wobj, wave.rollout);
-      if (const auto ch = wn["changes"]; ch.IsDefined() && r_.isSeq(ch, wobj, "changes")) {
+      if (const auto ch = wn["changes"]; !ch.IsDefined()) {
+        r_.error(wn, wobj, "missing required field \"changes\"", "a wave is a list of changes, e.g. changes: [{setMode: {namespace: shop, mode: ambient}}]");
+      } else if (r_.isSeq(ch, wobj, "changes")) {
         for (const auto& c : ch) readChange(c, wobj, wave);
       }
       if (wave.changes.empty() && wn["changes"].IsDefined() && wn["changes"].size() == 0)

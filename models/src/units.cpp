@@ -100,7 +100,7 @@ Parsed<std::int64_t> parseDurationNs(std::string_view text) {
 }
 
 Parsed<std::int64_t> parseBytes(std::string_view text) {
-  static constexpr std::array<Unit, 9> units{{{"B", 1},
+  static constexpr std::array<Unit, 10> units{{{"B", 1},
                                               {"KB", 1e3},
                                               {"MB", 1e6},
                                               {"GB", 1e9},
@@ -108,8 +108,9 @@ Parsed<std::int64_t> parseBytes(std::string_view text) {
                                               {"MiB", 1048576.0},
                                               {"GiB", 1073741824.0},
                                               {"kB", 1e3},
-                                              {"TB", 1e12}}};
-  return withUnits(text, units, "size", "a number with B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)",
+                                              {"TB", 1e12},
+                                              {"TiB", 1099511627776.0}}};
+  return withUnits(text, units, "size", "a number with B, kB/KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024)",
                    true, 1);
 }
 
@@ -149,6 +150,8 @@ Parsed<double> parseFraction(std::string_view text) {
   } else if (!ns.suffix.empty()) {
     return fail<double>("unexpected \"" + std::string(ns.suffix) + "\" in \"" + std::string(text) + "\"; expected a percentage such as 25%");
   }
+  if (ns.suffix.empty() && v > 1 && v <= 100)
+    return fail<double>("\"" + std::string(text) + "\" is read as a fraction of 1; write " + std::string(text) + "% for a percentage");
   if (v < 0 || v > 1) return fail<double>("\"" + std::string(text) + "\" is outside 0%..100%");
   return good<double>(v);
 }

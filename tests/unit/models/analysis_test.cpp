@@ -123,18 +123,34 @@ TEST_CASE("a waypoint in fewer zones than its ambient clients", "[analysis]") {
 }
 
 TEST_CASE("a binding to a waypoint deployed only by a later wave dangles until then", "[analysis]") {
-  const auto s = loadOk(base("", R"(    - name: bind
+  SECTION("with ambient callers their calls fail: critical") {
+    const auto s = loadOk(base("", R"(    - name: bind
       changes:
         - useWaypoint: {namespace: pay, waypoint: wp}
         - setMode: {namespace: pay, mode: ambient}
+        - setMode: {namespace: shop, mode: ambient}
     - name: deploy
       changes:
         - addWaypoint: {name: wp, namespace: pay, hpa: {maxReplicas: 3}}
 )"));
-  const auto f = withCode(analyze(s), "waypoint-not-deployed");
-  REQUIRE(f.size() == 1);
-  CHECK(f[0].severity == Severity::Critical);
-  CHECK(f[0].phases == std::vector<std::string>{"bind"});
+    const auto f = withCode(analyze(s), "waypoint-not-deployed");
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].severity == Severity::Critical);
+    CHECK(f[0].phases == std::vector<std::string>{"bind"});
+    CHECK(f[0].message == "is bound to waypoint pay/wp, which is not deployed in this phase: calls from shop/web fail");
+  }
+  SECTION("with only sidecar callers nothing fails yet: medium") {
+    const auto s = loadOk(base("", R"(    - name: bind
+      changes:
+        - useWaypoint: {namespace: pay, waypoint: wp}
+    - name: deploy
+      changes:
+        - addWaypoint: {name: wp, namespace: pay, hpa: {maxReplicas: 3}}
+)"));
+    const auto f = withCode(analyze(s), "waypoint-not-deployed");
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].severity == Severity::Medium);
+  }
 }
 
 TEST_CASE("a targetRefs policy whose waypoint is missing is not enforced", "[analysis]") {
@@ -178,6 +194,7 @@ TEST_CASE("findings are ordered by severity", "[analysis]") {
   const auto s = loadOk(base(kL7Policy, R"(    - name: pay-ambient
       changes:
         - setMode: {namespace: pay, mode: ambient}
+        - setMode: {namespace: shop, mode: ambient}
         - useWaypoint: {namespace: pay, waypoint: wp}
     - name: later
       changes: [{addWaypoint: {name: wp, namespace: pay, zones: [a]}}]
