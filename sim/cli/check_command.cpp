@@ -106,9 +106,12 @@ int runCheck(const CheckOptions& opts, std::ostream& out, std::ostream& err) {
     return fail ? kExitFindings : kExitOk;
   }
 
-  out << fmt::format("scenario {} ({}): {} zones, {} nodes, {} workloads, {} services, {} pods, {} waves\n", s.name,
-                     s.file, s.zones.size(), s.nodes.size(), s.workloads.size(), s.services.size(), s.pods.size(),
-                     s.plan.waves.size());
+  std::size_t waypoint_pods = 0;
+  for (const auto& pods : s.waypoint_pods) waypoint_pods += pods.size();
+  out << fmt::format("scenario {} ({}): {} zones, {} nodes, {} workloads, {} services, {} app pods + {} waypoint pods, "
+                     "{} waves\n",
+                     s.name, s.file, s.zones.size(), s.nodes.size(), s.workloads.size(), s.services.size(),
+                     s.pods.size() - waypoint_pods, waypoint_pods, s.plan.waves.size());
   out << fmt::format("profile {} ({}, {})\n", s.profile.name, s.profile.provenance.kind, s.profile.provenance.version);
   if (findings.empty()) {
     out << "no findings\n";
