@@ -182,13 +182,8 @@ class Analyzer {
       std::set<ZoneId> client_zones, wp_zones;
       for (WorkloadId c = 0; c < s_.workloads.size(); ++c) {
         if (m_.workload_mode[c] != MeshMode::Ambient) continue;
-        bool calls = false;
-        for (const auto& step : s_.workloads[c].script) {
-          for (const auto& call : step.calls) {
-            calls = calls || std::find(served.begin(), served.end(), call.service) != served.end();
-          }
-        }
-        if (!calls) continue;
+        const auto& wl = s_.workloads[c];
+        if (std::none_of(served.begin(), served.end(), [&](ServiceId sv) { return wl.calls(sv); })) continue;
         for (auto p : s_.workload_pods[c]) client_zones.insert(s_.zoneOfPod(p));
       }
       for (auto p : s_.waypoint_pods[wp]) wp_zones.insert(s_.zoneOfPod(p));
@@ -232,12 +227,7 @@ class Analyzer {
   std::string ambientCallers(ServiceId sv) const {
     std::vector<std::string> names;
     for (WorkloadId w = 0; w < s_.workloads.size(); ++w) {
-      if (m_.workload_mode[w] != MeshMode::Ambient) continue;
-      bool calls = false;
-      for (const auto& step : s_.workloads[w].script) {
-        for (const auto& c : step.calls) calls = calls || c.service == sv;
-      }
-      if (calls) names.push_back(s_.workloads[w].key());
+      if (m_.workload_mode[w] == MeshMode::Ambient && s_.workloads[w].calls(sv)) names.push_back(s_.workloads[w].key());
     }
     std::string out;
     for (std::size_t i = 0; i < std::min<std::size_t>(names.size(), 3); ++i) out += (i ? ", " : "") + names[i];

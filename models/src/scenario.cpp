@@ -163,6 +163,12 @@ double LoadSegment::meanRps() const {
   return 0;
 }
 
+bool Workload::calls(std::size_t service) const {
+  return std::any_of(script.begin(), script.end(), [&](const ScriptStep& step) {
+    return std::any_of(step.calls.begin(), step.calls.end(), [&](const Call& c) { return c.service == service; });
+  });
+}
+
 std::int64_t EntryPoint::durationNs() const {
   std::int64_t total = 0;
   for (const auto& s : load) total += s.duration_ns;

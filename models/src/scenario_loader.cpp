@@ -1194,11 +1194,7 @@ class Loader {
     if (!from) return false;
     const auto to = resolveService({trim(g.path.substr(arrow + 2)), s_.workloads[*from].ns, r_.loc(at)}, obj);
     if (!to) return false;
-    bool calls = false;
-    for (const auto& step : s_.workloads[*from].script) {
-      for (const auto& c : step.calls) calls = calls || c.service == *to;
-    }
-    if (!calls) {
+    if (!s_.workloads[*from].calls(*to)) {
       r_.error(at, obj, "workload " + s_.workloads[*from].key() + " never calls " + s_.services[*to].key(),
                "a gate on an edge needs a call in the workload's script");
       return false;

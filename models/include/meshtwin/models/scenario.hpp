@@ -118,6 +118,8 @@ struct Workload {
   std::vector<ZoneId> zones;  // zones the replicas may use (default: all)
   SourceLoc loc;
   [[nodiscard]] std::string key() const { return ns + "/" + name; }
+  // Does any step of the script call `service`?
+  [[nodiscard]] bool calls(std::size_t service) const;
 };
 
 enum class Protocol { Http, Grpc, Tcp };
