@@ -1,6 +1,7 @@
 // The meshtwin command line: subcommands as functions so tests can run them in-process.
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 
@@ -19,5 +20,16 @@ struct CheckOptions {
   std::string fail_on = "high";  // a severity, or "never"
 };
 int runCheck(const CheckOptions& opts, std::ostream& out, std::ostream& err);
+
+struct SimulateOptions {
+  std::string scenario;
+  std::string output = "table";  // table | json
+  std::string json_file;         // also write the JSON report here
+  std::uint64_t seed = 0;        // 0: the scenario's seed
+  std::string duration;          // override the load's duration, e.g. "2m"
+  std::string warmup = "5s";
+  bool progress = false;         // progress lines on stderr
+};
+int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& err);
 
 }  // namespace meshtwin::cli

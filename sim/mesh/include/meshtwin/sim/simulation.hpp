@@ -1,0 +1,48 @@
+// The mesh simulator: predicts, for every phase of a plan (the baseline and the state after
+// each wave), what the mesh costs and how it behaves, by simulating the scenario's traffic
+// through the hops hopPath gives. CPU, latency and memory emerge from the modelled load;
+// nothing is copied from the profile's anchors.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "meshtwin/models/mesh_state.hpp"
+#include "meshtwin/models/report.hpp"
+#include "meshtwin/models/scenario.hpp"
+
+namespace meshtwin::sim {
+
+struct SimOptions {
+  std::uint64_t seed = 0;                    // 0: the scenario's seed
+  std::optional<std::int64_t> duration_ns;   // default: the entry points' load duration
+  std::int64_t warmup_ns = 5'000'000'000;    // excluded from measurement (capped at 20% of the run)
+  int proxy_queue_limit = 4096;              // requests waiting at one proxy before it answers 503
+  int app_queue_limit = 1024;                // requests waiting at one app replica before 503
+};
+
+// Called after each phase with (phases done, phases in all); return false to cancel.
+using ProgressFn = std::function<bool(std::size_t done, std::size_t total)>;
+
+// What one station (an app replica or a proxy) saw, for checks such as Little's law.
+struct StationStats {
+  std::string kind;  // app | sidecar | ztunnel | waypoint
+  std::string name;
+  int servers = 0;
+  std::uint64_t arrivals = 0, completions = 0, rejections = 0;
+  double window_ns = 0;           // from the start of measurement to the end of the run
+  double occupancy_integral = 0;  // integral of jobs present (queued + in service) over time, job-ns
+  double sojourn_sum_ns = 0;      // over completions that arrived in the window
+};
+
+// Simulates one phase in steady state; `stations`, when given, receives per-station figures.
+models::PhaseReport simulatePhase(const models::Scenario& s, const models::MeshState& m, const SimOptions& opts,
+                                  std::vector<StationStats>* stations = nullptr);
+// Every phase of the plan, in order; nullopt when cancelled through `progress`.
+std::optional<models::Report> simulateScenario(const models::Scenario& s, const SimOptions& opts,
+                                               const ProgressFn& progress = {});
+
+}  // namespace meshtwin::sim

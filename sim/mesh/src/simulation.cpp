@@ -1,0 +1,763 @@
+// Phase simulation: entry arrivals -> app replicas running isotope scripts -> calls along
+// hopPath through sidecar / ztunnel / waypoint stations and network links, and back.
+#include "meshtwin/sim/simulation.hpp"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
+
+#include "meshtwin/engine/histogram.hpp"
+#include "meshtwin/engine/rng.hpp"
+#include "meshtwin/engine/simulator.hpp"
+#include "meshtwin/models/analysis.hpp"
+#include "meshtwin/models/routing.hpp"
+#include "station.hpp"
+
+namespace meshtwin::sim {
+
+using models::HopKind;
+using models::MeshMode;
+using models::PodId;
+using models::ServiceId;
+using models::Tunnel;
+using models::WorkloadId;
+
+namespace {
+
+constexpr double kHoursPerMonth = 730.0;
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+std::int64_t proxyWorkNs(const models::ComponentProfile& c, std::int64_t bytes, bool with_request_cost) {
+  return (with_request_cost ? c.cpu_per_request_ns : 0) + c.cpu_per_kib_ns * bytes / 1024;
+}
+
+models::LatencySummary summarize(const engine::LatencyHistogram& h) {
+  models::LatencySummary l;
+  l.count = h.count();
+  if (!l.count) return l;
+  l.mean_ms = h.mean() / 1e6;
+  l.p50_ms = static_cast<double>(h.percentile(50)) / 1e6;
+  l.p90_ms = static_cast<double>(h.percentile(90)) / 1e6;
+  l.p99_ms = static_cast<double>(h.percentile(99)) / 1e6;
+  l.p999_ms = static_cast<double>(h.percentile(99.9)) / 1e6;
+  return l;
+}
+
+// A connection pool between two proxies: how many streams are open now and how many
+// connections it had to open for them.
+struct Pool {
+  int streams_per_connection = 100;
+  int active = 0;
+  int connections = 0;
+  std::size_t end_a = 0, end_b = 0;  // proxy stations at both ends (for memory)
+};
+
+class PhaseSim;
+
+// Someone waiting for a call to finish: a script step or an entry request.
+struct CallWaiter {
+  virtual ~CallWaiter() = default;
+  virtual void callDone(bool ok, const std::string& cause) = 0;
+};
+
+class PhaseSim {
+ public:
+  PhaseSim(const models::Scenario& s, const models::MeshState& m, const SimOptions& o)
+      : s_(s), m_(m), o_(o), seed_(o.seed ? o.seed : s.seed) {
+    build();
+  }
+
+  models::PhaseReport run();
+  [[nodiscard]] std::vector<StationStats> stationStats() const;
+
+  // ---- pieces used by the flow objects below ---------------------------------------
+  engine::Simulator& sim() { return sim_; }
+  const models::Scenario& scenario() const { return s_; }
+  bool measuring(std::int64_t t) const { return t >= measure_from_ && t <= measure_to_; }
+  engine::RngStream& workloadRng(WorkloadId w) { return workload_rng_[w]; }
+  void callService(PodId src, WorkloadId src_w, ServiceId dst, std::int64_t req_bytes, CallWaiter* waiter);
+  void serve(PodId pod, std::function<void(bool, const std::string&, std::int64_t resp_bytes)> done);
+  void entryArrival(std::size_t ep);
+  void recordEntry(std::size_t ep, std::int64_t started, bool ok, const std::string& cause);
+  void recordEdge(const std::string& edge, std::int64_t started, bool ok);
+
+ private:
+  friend struct CallFlow;
+  void build();
+  std::size_t newStation(models::ComponentProfile const* prof, std::string kind, std::string name,
+                         models::NodeId node, int servers, int queue_limit);
+  std::optional<std::size_t> stationOf(const models::Hop& h) const;
+  Pool* poolFor(std::size_t from_station, std::size_t to_station, PodId src, Tunnel t, models::Protocol proto);
+  double waypointEndpoints(std::size_t station) const;
+
+  const models::Scenario& s_;
+  const models::MeshState& m_;
+  SimOptions o_;
+  std::uint64_t seed_;
+  engine::Simulator sim_;
+  std::vector<detail::NodeCpu> nodes_;
+  std::vector<std::unique_ptr<detail::Station>> stations_;
+  struct StationInfo {
+    std::string kind;  // app | sidecar | ztunnel | waypoint
+    std::string name;
+    models::NodeId node = 0;
+    const models::ComponentProfile* profile = nullptr;
+    std::int64_t handshake_work_ns = 0;
+    int connections = 0;  // peak pooled connections touching this proxy
+  };
+  std::vector<StationInfo> info_;
+  std::vector<std::size_t> app_station_;                 // per pod (workload pods only)
+  std::vector<std::optional<std::size_t>> sidecar_station_;  // per pod
+  std::vector<std::optional<std::size_t>> ztunnel_station_;  // per node
+  std::vector<std::optional<std::size_t>> waypoint_station_;  // per pod (waypoint pods)
+  std::map<std::tuple<std::size_t, std::size_t, PodId>, Pool> pools_;
+  std::vector<engine::RngStream> workload_rng_, entry_rng_;
+  std::int64_t measure_from_ = 0, measure_to_ = 0, end_ns_ = 0;
+  bool arrivals_open_ = true;
+  std::vector<engine::LatencyHistogram> entry_hist_;
+  std::vector<std::uint64_t> entry_requests_, entry_errors_;
+  std::map<std::string, engine::LatencyHistogram> edge_hist_;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> edge_counts_;  // calls, errors
+  std::map<std::string, std::uint64_t> causes_;
+  std::map<std::pair<models::ZoneId, models::ZoneId>, double> zone_bytes_;
+};
+
+// ---- a call from a client over a hop path and back ----------------------------------
+struct CallFlow {
+  PhaseSim& ps;
+  models::HopPath path;
+  std::int64_t req_bytes = 0;
+  std::int64_t resp_bytes = 0;
+  std::int64_t started = 0;
+  std::string edge;
+  CallWaiter* waiter = nullptr;
+  std::size_t pos = 0;  // index of the next hop to traverse
+  std::vector<Pool*> pools;  // per hop index: the pool a link uses (nullptr if none)
+  std::vector<bool> new_connection;
+
+  CallFlow(PhaseSim& p, models::HopPath hp) : ps(p), path(std::move(hp)) {
+    pools.assign(path.hops.size(), nullptr);
+    new_connection.assign(path.hops.size(), false);
+  }
+
+  void fail(const std::string& cause) {
+    releasePools();
+    ps.recordEdge(edge, started, false);
+    auto* w = waiter;
+    delete this;
+    w->callDone(false, cause);
+  }
+
+  void releasePools() {
+    for (auto* p : pools) {
+      if (p) --p->active;
+    }
+  }
+
+  std::string stationName(std::size_t st) const { return ps.info_[st].kind + " " + ps.info_[st].name; }
+
+  // Forward: hop `pos` onward.
+  void forward() {
+    while (pos < path.hops.size()) {
+      const auto& h = path.hops[pos];
+      if (h.kind == HopKind::App) {
+        if (pos == 0) {  // the client itself
+          ++pos;
+          continue;
+        }
+        // The destination: serve, then come back.
+        ps.serve(*h.pod, [this](bool ok, const std::string& cause, std::int64_t rb) {
+          if (!ok) return fail(cause);
+          resp_bytes = rb;
+          pos = path.hops.size() - 1;
+          backward();
+        });
+        return;
+      }
+      if (h.kind == HopKind::Link) {
+        const auto delay = linkDelay(pos, req_bytes, true);
+        ++pos;
+        ps.sim().schedule(delay, [this] { forward(); });
+        return;
+      }
+      const auto st = *ps.stationOf(h);
+      const auto& info = ps.info_[st];
+      std::int64_t work = proxyWorkNs(*info.profile, req_bytes, true);
+      if (pos > 0 && new_connection[pos - 1]) work += info.profile->cpu_per_connection_ns;  // accepting side
+      ++pos;
+      ps.stations_[st]->submit(work, [this, st](bool ok) {
+        if (!ok) return fail(stationName(st) + ": queue full");
+        forward();
+      });
+      return;
+    }
+  }
+
+  // Backward: from hop `pos` down to the client.
+  void backward() {
+    // pos points at the destination app; walk back from the hop before it.
+    while (pos > 0) {
+      --pos;
+      const auto& h = path.hops[pos];
+      if (h.kind == HopKind::App) break;  // the client: done
+      if (h.kind == HopKind::Link) {
+        const auto delay = linkDelay(pos, resp_bytes, false);
+        ps.sim().schedule(delay, [this] { backward(); });
+        return;
+      }
+      const auto st = *ps.stationOf(h);
+      const auto& info = ps.info_[st];
+      ps.stations_[st]->submit(proxyWorkNs(*info.profile, resp_bytes, false), [this, st](bool ok) {
+        if (!ok) return fail(stationName(st) + ": queue full");
+        backward();
+      });
+      return;
+    }
+    releasePools();
+    ps.recordEdge(edge, started, true);
+    auto* w = waiter;
+    delete this;
+    w->callDone(true, "");
+  }
+
+  std::int64_t linkDelay(std::size_t i, std::int64_t bytes, bool is_forward) {
+    const auto& h = path.hops[i];
+    const auto& s = ps.scenario();
+    const auto& net = s.network;
+    const auto& prof = s.profile.network;
+    double wire = static_cast<double>(bytes);
+    if (h.tunnel == Tunnel::Hbone) wire += static_cast<double>(prof.hbone_overhead_bytes_per_stream) / 2;
+    if (h.tunnel != Tunnel::Plaintext) wire *= 1 + prof.tls_overhead_fraction;
+    const auto to_zone = s.nodes[h.node].zone;
+    const auto from_zone = h.from_node ? s.nodes[*h.from_node].zone : entry_zone;  // ingress: the client's zone
+    // Bytes belong to the window of the call that sends them, so each call counts whole.
+    if (ps.measuring(started)) {
+      if (is_forward) ps.zone_bytes_[{from_zone, to_zone}] += wire;
+      else ps.zone_bytes_[{to_zone, from_zone}] += wire;
+    }
+    std::int64_t delay = net.rttNs(h.locality) / 2 + static_cast<std::int64_t>(wire * 8e9 / net.bandwidth_bps);
+    if (is_forward && pools[i] == nullptr && h.tunnel != Tunnel::Plaintext && i > 0) {
+      // The proxy before this link originates a pooled mTLS connection to the next proxy.
+      const auto from_st = ps.stationOf(path.hops[i - 1]);
+      const auto to_st = i + 1 < path.hops.size() ? ps.stationOf(path.hops[i + 1]) : std::nullopt;
+      if (from_st && to_st) {
+        const auto src_pod = path.hops.front().pod.value_or(0);
+        Pool* pool = ps.poolFor(*from_st, *to_st, src_pod, h.tunnel, protocol);
+        pools[i] = pool;
+        if (pool->active + 1 > pool->connections * pool->streams_per_connection) {
+          ++pool->connections;
+          new_connection[i] = true;
+          ps.info_[*from_st].connections += 1;
+          ps.info_[*to_st].connections += 1;
+          ps.stations_[*from_st]->addBackgroundWork(ps.info_[*from_st].profile->cpu_per_connection_ns);
+          // TCP and TLS 1.3 handshakes cost one more round trip before the request goes.
+          delay += net.rttNs(h.locality);
+        }
+        ++pool->active;
+      }
+    }
+    return delay;
+  }
+
+  models::ZoneId entry_zone = 0;
+  models::Protocol protocol = models::Protocol::Http;
+};
+
+// ---- a request served by one workload replica ---------------------------------------
+struct ServeFlow : CallWaiter {
+  PhaseSim& ps;
+  PodId pod;
+  WorkloadId w;
+  std::function<void(bool, const std::string&, std::int64_t)> done;
+  std::size_t step = 0;
+  int pending = 0;
+  bool failed = false;
+  std::string cause;
+
+  ServeFlow(PhaseSim& p, PodId pd, std::function<void(bool, const std::string&, std::int64_t)> d)
+      : ps(p), pod(pd), w(p.scenario().pods[pd].owner_id), done(std::move(d)) {}
+
+  void runStep() {
+    const auto& wl = ps.scenario().workloads[w];
+    while (step < wl.script.size()) {
+      const auto& st = wl.script[step++];
+      if (st.kind == models::ScriptStep::Kind::Sleep) {
+        ps.sim().schedule(st.sleep_ns, [this] { runStep(); });
+        return;
+      }
+      // Decide every call of the step first, then launch them: a call's completion always
+      // arrives on a later event, so `pending` is complete before any callDone.
+      std::vector<const models::Call*> made;
+      for (const auto& c : st.calls) {
+        if (c.probability >= 1.0 || ps.workloadRng(w).bernoulli(c.probability)) made.push_back(&c);
+      }
+      if (made.empty()) continue;
+      pending = static_cast<int>(made.size());
+      for (const auto* c : made) ps.callService(pod, w, c->service, c->request_bytes, this);
+      return;
+    }
+    finish();
+  }
+
+  void callDone(bool ok, const std::string& why) override {
+    if (!ok && !failed) {
+      failed = true;
+      cause = why;
+    }
+    if (--pending > 0) return;
+    if (failed) return finish();
+    runStep();
+  }
+
+  void finish() {
+    const auto rb = ps.scenario().workloads[w].response_bytes;
+    auto d = std::move(done);
+    const bool ok = !failed;
+    const auto c = cause;
+    delete this;
+    d(ok, c, rb);
+  }
+};
+
+// ---- an entry request from a client outside the mesh ---------------------------------
+struct EntryFlow : CallWaiter {
+  PhaseSim& ps;
+  std::size_t ep;
+  std::int64_t started;
+  EntryFlow(PhaseSim& p, std::size_t e, std::int64_t t) : ps(p), ep(e), started(t) {}
+  void callDone(bool ok, const std::string& cause) override {
+    ps.recordEntry(ep, started, ok, cause);
+    delete this;
+  }
+};
+
+std::optional<std::size_t> PhaseSim::stationOf(const models::Hop& h) const {
+  switch (h.kind) {
+    case HopKind::Sidecar: return sidecar_station_[*h.pod];
+    case HopKind::Ztunnel: return ztunnel_station_[h.node];
+    case HopKind::Waypoint: return waypoint_station_[*h.pod];
+    default: return std::nullopt;
+  }
+}
+
+Pool* PhaseSim::poolFor(std::size_t from_station, std::size_t to_station, PodId src, Tunnel t, models::Protocol proto) {
+  // ztunnel pools per source workload (identity and IP): key on the source pod for
+  // ztunnel; a sidecar or waypoint pools per upstream.
+  const bool per_source = info_[from_station].kind == "ztunnel";
+  auto& p = pools_[{from_station, to_station, per_source ? src : PodId{0}}];
+  if (p.connections == 0 && p.active == 0) {
+    p.streams_per_connection = (t == Tunnel::Hbone || proto == models::Protocol::Grpc) ? 100 : 1;
+    p.end_a = from_station;
+    p.end_b = to_station;
+  }
+  return &p;
+}
+
+std::size_t PhaseSim::newStation(const models::ComponentProfile* prof, std::string kind, std::string name,
+                                 models::NodeId node, int servers, int queue_limit) {
+  stations_.push_back(std::make_unique<detail::Station>(sim_, &nodes_[node], servers, queue_limit));
+  info_.push_back({std::move(kind), std::move(name), node, prof, 0, 0});
+  return stations_.size() - 1;
+}
+
+void PhaseSim::build() {
+  nodes_.resize(s_.nodes.size());
+  for (models::NodeId n = 0; n < s_.nodes.size(); ++n)
+    nodes_[n].vcpus = static_cast<double>(s_.pools[s_.nodes[n].pool].cpu_millicores) / 1000.0;
+  app_station_.assign(s_.pods.size(), 0);
+  sidecar_station_.assign(s_.pods.size(), std::nullopt);
+  waypoint_station_.assign(s_.pods.size(), std::nullopt);
+  ztunnel_station_.assign(s_.nodes.size(), std::nullopt);
+  bool any_ambient = false;
+  for (PodId p = 0; p < s_.pods.size(); ++p) {
+    const auto& pod = s_.pods[p];
+    if (pod.owner == models::Pod::Owner::Workload) {
+      const auto& wl = s_.workloads[pod.owner_id];
+      app_station_[p] = newStation(nullptr, "app", pod.name, pod.node, wl.concurrency, o_.app_queue_limit);
+      const auto mode = m_.workload_mode[pod.owner_id];
+      if (mode == MeshMode::Sidecar)
+        sidecar_station_[p] = newStation(&s_.profile.sidecar, "sidecar", pod.name, pod.node,
+                                         s_.profile.sidecar.worker_threads, o_.proxy_queue_limit);
+      any_ambient = any_ambient || mode == MeshMode::Ambient;
+    } else if (m_.waypoint_present[pod.owner_id]) {
+      waypoint_station_[p] = newStation(&s_.profile.waypoint, "waypoint", pod.name, pod.node,
+                                        s_.profile.waypoint.worker_threads, o_.proxy_queue_limit);
+      any_ambient = true;
+    }
+  }
+  if (any_ambient) {
+    // ztunnel is a DaemonSet: one per node once any workload is ambient.
+    for (models::NodeId n = 0; n < s_.nodes.size(); ++n)
+      ztunnel_station_[n] = newStation(&s_.profile.ztunnel, "ztunnel", s_.nodes[n].name, n,
+                                       s_.profile.ztunnel.worker_threads, o_.proxy_queue_limit);
+  }
+  for (const auto& wl : s_.workloads) workload_rng_.emplace_back(seed_, "workload/" + wl.key());
+  for (const auto& ep : s_.entry_points) entry_rng_.emplace_back(seed_, "entry/" + ep.name);
+  entry_hist_.resize(s_.entry_points.size());
+  entry_requests_.assign(s_.entry_points.size(), 0);
+  entry_errors_.assign(s_.entry_points.size(), 0);
+}
+
+void PhaseSim::serve(PodId pod, std::function<void(bool, const std::string&, std::int64_t)> done) {
+  const auto w = s_.pods[pod].owner_id;
+  const auto& wl = s_.workloads[w];
+  auto& rng = workload_rng_[w];
+  double st = static_cast<double>(wl.service_time.mean_ns);
+  switch (wl.service_time.kind) {
+    case models::ServiceTime::Kind::Constant: break;
+    case models::ServiceTime::Kind::Exponential: st = rng.exponential(st); break;
+    case models::ServiceTime::Kind::LogNormal: {
+      engine::LogNormal ln;
+      if (engine::LogNormal::fromMeanP99(st, static_cast<double>(wl.service_time.p99_ns), ln)) st = ln.sample(rng);
+      break;
+    }
+  }
+  auto* flow = new ServeFlow(*this, pod, std::move(done));
+  stations_[app_station_[pod]]->submit(static_cast<std::int64_t>(st), [this, flow, pod](bool ok) {
+    if (!ok) {
+      auto d = std::move(flow->done);
+      delete flow;
+      d(false, "app " + s_.pods[pod].name + ": queue full", 0);
+      return;
+    }
+    flow->runStep();
+  });
+}
+
+void PhaseSim::callService(PodId src, WorkloadId src_w, ServiceId dst, std::int64_t req_bytes, CallWaiter* waiter) {
+  auto path = models::hopPath(s_, m_, src, dst, workload_rng_[src_w].next());
+  const std::string edge = s_.workloads[src_w].key() + " -> " + s_.services[dst].key();
+  if (!path.error.empty()) {
+    recordEdge(edge, sim_.now(), false);
+    sim_.schedule(0, [waiter, e = path.error] { waiter->callDone(false, e); });
+    return;
+  }
+  auto* flow = new CallFlow(*this, std::move(path));
+  flow->req_bytes = req_bytes;
+  flow->started = sim_.now();
+  flow->edge = edge;
+  flow->waiter = waiter;
+  flow->protocol = s_.services[dst].ports.front().protocol;
+  flow->forward();
+}
+
+void PhaseSim::entryArrival(std::size_t ep_index) {
+  const auto& ep = s_.entry_points[ep_index];
+  auto& rng = entry_rng_[ep_index];
+  // Offered rate now, from the load segments played back to back.
+  std::int64_t t = sim_.now(), offset = 0;
+  double rate = 0;
+  for (const auto& seg : ep.load) {
+    if (t < offset + seg.duration_ns) {
+      rate = seg.rpsAt(t - offset);
+      break;
+    }
+    offset += seg.duration_ns;
+  }
+  if (!arrivals_open_) return;
+  if (rate > 0) {
+    const auto zone = ep.client_zones[rng.below(ep.client_zones.size())];
+    auto path = models::ingressPath(s_, m_, zone, ep.service, rng.next());
+    auto* waiter = new EntryFlow(*this, ep_index, sim_.now());
+    if (!path.error.empty()) {
+      sim_.schedule(0, [waiter, e = path.error] { waiter->callDone(false, e); });
+    } else {
+      auto* flow = new CallFlow(*this, std::move(path));
+      flow->req_bytes = s_.workloads[s_.services[ep.service].backends.front()].request_bytes;
+      flow->started = sim_.now();
+      flow->edge = "entry " + ep.name;
+      flow->waiter = waiter;
+      flow->entry_zone = zone;
+      flow->protocol = s_.services[ep.service].ports.front().protocol;
+      flow->forward();
+    }
+  }
+  const double gap_ns = rate > 0 ? (ep.arrival == models::EntryPoint::Arrival::Poisson ? rng.exponential(1e9 / rate)
+                                                                                       : 1e9 / rate)
+                                 : 1e8;  // idle: look again in 100 ms
+  const auto next = sim_.now() + std::max<std::int64_t>(1, static_cast<std::int64_t>(gap_ns));
+  if (next < end_ns_) sim_.scheduleAt(next, [this, ep_index] { entryArrival(ep_index); });
+}
+
+void PhaseSim::recordEntry(std::size_t ep, std::int64_t started, bool ok, const std::string& cause) {
+  if (!measuring(started)) return;
+  ++entry_requests_[ep];
+  if (ok) {
+    entry_hist_[ep].record(sim_.now() - started);
+  } else {
+    ++entry_errors_[ep];
+    ++causes_[cause];
+  }
+}
+
+void PhaseSim::recordEdge(const std::string& edge, std::int64_t started, bool ok) {
+  if (!measuring(started) || edge.rfind("entry ", 0) == 0) return;
+  auto& c = edge_counts_[edge];
+  ++c.first;
+  if (ok) edge_hist_[edge].record(sim_.now() - started);
+  else ++c.second;
+}
+
+models::PhaseReport PhaseSim::run() {
+  std::int64_t duration = 0;
+  for (const auto& ep : s_.entry_points) duration = std::max(duration, ep.durationNs());
+  if (o_.duration_ns) duration = *o_.duration_ns;
+  if (duration <= 0) duration = 60'000'000'000;
+  const auto warmup = std::min(o_.warmup_ns, duration / 5);
+  end_ns_ = duration;
+  measure_from_ = warmup;
+  measure_to_ = duration;
+  for (std::size_t e = 0; e < s_.entry_points.size(); ++e) {
+    sim_.schedule(0, [this, e] { entryArrival(e); });
+  }
+  sim_.runUntil(warmup);
+  for (auto& st : stations_) st->startMeasuring();
+  sim_.runUntil(duration);
+  arrivals_open_ = false;
+  // CPU is the work done inside the window; then requests still in flight may finish
+  // (for at most a minute) so that slow ones started late are counted too.
+  std::vector<std::int64_t> work(stations_.size());
+  for (std::size_t i = 0; i < stations_.size(); ++i) work[i] = stations_[i]->workNs();
+  sim_.runUntil(duration + 60'000'000'000);
+
+  const double window_s = static_cast<double>(duration - warmup) / 1e9;
+  models::PhaseReport r;
+  r.name = m_.phase_name;
+  r.duration_s = window_s;
+  for (std::size_t e = 0; e < s_.entry_points.size(); ++e) {
+    auto& l = r.entry_latency[s_.entry_points[e].name];
+    l = summarize(entry_hist_[e]);
+    l.requests = entry_requests_[e];
+    l.errors = entry_errors_[e];
+    r.requests += entry_requests_[e];
+    r.errors += entry_errors_[e];
+  }
+  r.errors_by_cause = causes_;
+  for (const auto& [edge, counts] : edge_counts_) {
+    auto& l = r.edge_latency[edge];
+    l = summarize(edge_hist_[edge]);
+    l.requests = counts.first;
+    l.errors = counts.second;
+  }
+
+  // Components: CPU from the work done in the window, memory from the profile's model.
+  std::size_t mesh_endpoints = 0;
+  for (const auto& pods : s_.workload_pods) mesh_endpoints += pods.size();
+  std::map<std::string, models::ComponentUsage> usage;
+  for (const char* k : {"app", "sidecar", "ztunnel", "waypoint"}) usage[k].kind = k;
+  std::vector<double> station_cpu_m(stations_.size()), station_mem(stations_.size());
+  for (std::size_t i = 0; i < stations_.size(); ++i) {
+    const auto& inf = info_[i];
+    const double cpu_m = static_cast<double>(work[i]) / 1e9 / window_s * 1000.0;
+    double mem = 0;
+    if (inf.profile) {
+      double endpoints = static_cast<double>(mesh_endpoints);
+      if (inf.kind == "waypoint") endpoints = waypointEndpoints(i);
+      mem = static_cast<double>(inf.profile->memory_base_bytes) +
+            static_cast<double>(inf.profile->memory_per_connection_bytes) * inf.connections +
+            static_cast<double>(inf.profile->memory_per_endpoint_bytes) * endpoints;
+    }
+    station_cpu_m[i] = cpu_m;
+    station_mem[i] = mem;
+    auto& u = usage[inf.kind];
+    ++u.instances;
+    u.cpu_millicores += cpu_m;
+    u.memory_bytes += mem;
+    u.max_instance_cpu_millicores = std::max(u.max_instance_cpu_millicores, cpu_m);
+    u.max_instance_memory_bytes = std::max(u.max_instance_memory_bytes, mem);
+    u.connections_opened += static_cast<std::uint64_t>(inf.connections);
+  }
+  for (const char* k : {"app", "sidecar", "ztunnel", "waypoint"}) {
+    r.components.push_back(usage[k]);
+    if (std::string(k) != "app") {
+      r.mesh_cpu_millicores += usage[k].cpu_millicores;
+      r.mesh_memory_bytes += usage[k].memory_bytes;
+    }
+  }
+
+  // Network: bytes per zone pair, priced per direction for cross-zone pairs.
+  const double to_month = kHoursPerMonth * 3600.0 / window_s;
+  for (const auto& [zp, bytes] : zone_bytes_) {
+    models::ZonePairTraffic z;
+    z.from = s_.zones[zp.first].name;
+    z.to = s_.zones[zp.second].name;
+    z.bytes = bytes;
+    z.gib_per_month = bytes * to_month / kGiB;
+    if (zp.first != zp.second)
+      z.usd_per_month = z.gib_per_month * (s_.network.cross_zone_usd_per_gib_egress + s_.network.cross_zone_usd_per_gib_ingress);
+    r.cross_zone_usd_per_month += z.usd_per_month;
+    r.zone_pairs.push_back(z);
+  }
+
+  // Compute: nodes needed by bin-packing every pod's requests per zone (first fit
+  // decreasing), and the mesh's OpenCost-style share.
+  const bool ambient = std::any_of(ztunnel_station_.begin(), ztunnel_station_.end(), [](auto& z) { return z.has_value(); });
+  for (models::ZoneId z = 0; z < s_.zones.size(); ++z) {
+    const models::NodePool* pool = nullptr;
+    for (const auto& p : s_.pools) {
+      if (std::find(p.zones.begin(), p.zones.end(), z) != p.zones.end()) {
+        pool = &p;
+        break;
+      }
+    }
+    if (!pool) continue;
+    const auto& zt = s_.profile.ztunnel.resources;
+    const double cap_cpu = static_cast<double>(pool->cpu_millicores - (ambient ? zt.cpu_request_millicores : 0));
+    const double cap_mem = static_cast<double>(pool->memory_bytes - (ambient ? zt.memory_request_bytes : 0));
+    std::vector<std::pair<double, double>> items;
+    for (PodId p = 0; p < s_.pods.size(); ++p) {
+      if (s_.zoneOfPod(p) != z) continue;
+      const auto& pod = s_.pods[p];
+      if (pod.owner == models::Pod::Owner::Workload) {
+        const auto& res = s_.workloads[pod.owner_id].resources;
+        double cpu = static_cast<double>(res.cpu_request_millicores), mem = static_cast<double>(res.memory_request_bytes);
+        if (sidecar_station_[p]) {
+          cpu += static_cast<double>(s_.profile.sidecar.resources.cpu_request_millicores);
+          mem += static_cast<double>(s_.profile.sidecar.resources.memory_request_bytes);
+        }
+        items.emplace_back(cpu, mem);
+      } else if (waypoint_station_[p]) {
+        const auto& res = s_.waypoints[pod.owner_id].resources;
+        items.emplace_back(static_cast<double>(res.cpu_request_millicores), static_cast<double>(res.memory_request_bytes));
+      }
+    }
+    std::sort(items.begin(), items.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    std::vector<std::pair<double, double>> bins;
+    for (const auto& [c, mm] : items) {
+      bool placed = false;
+      for (auto& b : bins) {
+        if (b.first >= c && b.second >= mm) {
+          b.first -= c;
+          b.second -= mm;
+          placed = true;
+          break;
+        }
+      }
+      if (!placed) bins.emplace_back(cap_cpu - c, cap_mem - mm);
+    }
+    r.nodes_needed += static_cast<int>(bins.size());
+    r.compute_usd_per_month += static_cast<double>(bins.size()) * pool->price_usd_per_hour * kHoursPerMonth;
+  }
+  for (std::size_t i = 0; i < stations_.size(); ++i) {
+    const auto& inf = info_[i];
+    if (!inf.profile) continue;
+    const auto& pool = s_.pools[s_.nodes[inf.node].pool];
+    const double ratio = s_.profile.pricing.cpu_usd_per_vcpu_hour / s_.profile.pricing.ram_usd_per_gib_hour;
+    const double vcpu = static_cast<double>(pool.cpu_millicores) / 1000.0;
+    const double gib = static_cast<double>(pool.memory_bytes) / kGiB;
+    const double ram_price = pool.price_usd_per_hour / (vcpu * ratio + gib);
+    const double cpu_price = ram_price * ratio;
+    const auto& req = inf.profile->resources;
+    const double cores = std::max(static_cast<double>(req.cpu_request_millicores), station_cpu_m[i]) / 1000.0;
+    const double mem_gib = std::max(static_cast<double>(req.memory_request_bytes), station_mem[i]) / kGiB;
+    r.mesh_compute_usd_per_month += (cpu_price * cores + ram_price * mem_gib) * kHoursPerMonth;
+  }
+  return r;
+}
+
+// A waypoint holds configuration only for the endpoints of the services it serves.
+std::vector<StationStats> PhaseSim::stationStats() const {
+  std::vector<StationStats> out;
+  for (std::size_t i = 0; i < stations_.size(); ++i) {
+    const auto& st = *stations_[i];
+    StationStats x;
+    x.kind = info_[i].kind;
+    x.name = info_[i].name;
+    x.servers = st.servers();
+    x.arrivals = st.arrivals();
+    x.completions = st.completions();
+    x.rejections = st.rejections();
+    x.window_ns = static_cast<double>(sim_.now() - st.measuredSinceNs());
+    x.occupancy_integral = st.occupancyIntegral();
+    x.sojourn_sum_ns = st.sojournSumNs();
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+double PhaseSim::waypointEndpoints(std::size_t station) const {
+  for (PodId p = 0; p < s_.pods.size(); ++p) {
+    if (waypoint_station_[p] != station) continue;
+    const auto wp = s_.pods[p].owner_id;
+    double n = 0;
+    for (ServiceId sv = 0; sv < s_.services.size(); ++sv) {
+      if (m_.service_waypoint[sv] != wp) continue;
+      for (auto w : s_.services[sv].backends) n += static_cast<double>(s_.workload_pods[w].size());
+    }
+    return n;
+  }
+  return 0;
+}
+
+std::string gatePathKey(const models::Scenario& s, const models::Gate& g) {
+  if (g.entry_point) return s.entry_points[*g.entry_point].name;
+  if (g.edge_from) return s.workloads[*g.edge_from].key() + " -> " + s.services[*g.edge_to].key();
+  return "";
+}
+
+models::GateResult evaluateGate(const models::Scenario& s, const models::Gate& g, const models::PhaseReport& pr) {
+  models::GateResult gr;
+  const auto key = gatePathKey(s, g);
+  const models::LatencySummary* lat = nullptr;
+  if (g.entry_point) {
+    if (auto it = pr.entry_latency.find(key); it != pr.entry_latency.end()) lat = &it->second;
+  } else if (g.edge_from) {
+    if (auto it = pr.edge_latency.find(key); it != pr.edge_latency.end()) lat = &it->second;
+  }
+  if (g.kind == models::Gate::Kind::Latency) {
+    const std::string pname = g.percentile == 99.9 ? "p99.9" : "p" + std::to_string(static_cast<int>(g.percentile));
+    gr.description = pname + " of " + key + " <= " + models::formatDurationNs(g.threshold_ns);
+    gr.unit = "ms";
+    gr.threshold = static_cast<double>(g.threshold_ns) / 1e6;
+    if (lat && lat->count > 0) {
+      gr.value = g.percentile == 50 ? lat->p50_ms : g.percentile == 90 ? lat->p90_ms : g.percentile == 99 ? lat->p99_ms : lat->p999_ms;
+      gr.holds = gr.value <= gr.threshold;
+    } else {
+      gr.holds = false;  // no successful request to judge: the gate cannot pass
+    }
+    return gr;
+  }
+  gr.description = "error rate" + (key.empty() ? std::string() : " of " + key) + " <= " + std::to_string(g.max_error_rate);
+  gr.unit = "fraction";
+  gr.threshold = g.max_error_rate;
+  if (key.empty()) gr.value = pr.errorRate();
+  else if (lat && lat->requests > 0) gr.value = static_cast<double>(lat->errors) / static_cast<double>(lat->requests);
+  gr.holds = gr.value <= gr.threshold;
+  return gr;
+}
+
+}  // namespace
+
+models::PhaseReport simulatePhase(const models::Scenario& s, const models::MeshState& m, const SimOptions& opts,
+                                  std::vector<StationStats>* stations) {
+  PhaseSim ps(s, m, opts);
+  auto r = ps.run();
+  if (stations) *stations = ps.stationStats();
+  r.findings = models::analyzePhase(s, m);
+  return r;
+}
+
+std::optional<models::Report> simulateScenario(const models::Scenario& s, const SimOptions& opts,
+                                               const ProgressFn& progress) {
+  models::Report rep;
+  rep.scenario = s.name;
+  rep.scenario_file = s.file;
+  rep.profile = s.profile.name;
+  rep.profile_kind = s.profile.provenance.kind;
+  rep.seed = opts.seed ? opts.seed : s.seed;
+  const auto phases = models::allPhases(s);
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    auto pr = simulatePhase(s, phases[i], opts);
+    if (i > 0) {
+      // A wave's gates judge the steady state after it.
+      for (const auto& g : s.plan.waves[i - 1].gates) pr.gates.push_back(evaluateGate(s, g, pr));
+    }
+    rep.phases.push_back(std::move(pr));
+    if (progress && !progress(i + 1, phases.size())) return std::nullopt;
+  }
+  return rep;
+}
+
+}  // namespace meshtwin::sim

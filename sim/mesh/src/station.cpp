@@ -1,0 +1,72 @@
+// Station: FIFO multi-server queue with occupancy accounting for Little's law.
+#include "station.hpp"
+
+namespace meshtwin::sim::detail {
+
+void Station::touch() {
+  const auto now = sim_.now();
+  if (measuring_) occupancy_ += static_cast<double>(busy_ + static_cast<int>(queue_.size())) * static_cast<double>(now - last_change_);
+  last_change_ = now;
+}
+
+double Station::occupancyIntegral() const {
+  return occupancy_ + static_cast<double>(busy_ + static_cast<int>(queue_.size())) * static_cast<double>(sim_.now() - last_change_);
+}
+
+void Station::startMeasuring() {
+  touch();
+  measuring_ = true;
+  measure_start_ = sim_.now();
+  last_change_ = sim_.now();
+  occupancy_ = 0;
+  work_ns_ = 0;
+  arrivals_ = completions_ = rejections_ = 0;
+  sojourn_sum_ns_ = 0;
+}
+
+void Station::addBackgroundWork(std::int64_t work_ns) {
+  if (measuring_) work_ns_ += work_ns;
+}
+
+void Station::submit(std::int64_t work_ns, Done done) {
+  if (busy_ < servers_) {
+    touch();
+    if (measuring_) ++arrivals_;
+    start({work_ns, sim_.now(), std::move(done)});
+    return;
+  }
+  if (static_cast<int>(queue_.size()) >= queue_limit_) {
+    if (measuring_) ++rejections_;
+    // Answer on the next event, not inside the caller's stack.
+    sim_.schedule(0, [d = std::move(done)] { d(false); });
+    return;
+  }
+  touch();
+  if (measuring_) ++arrivals_;
+  queue_.push_back({work_ns, sim_.now(), std::move(done)});
+}
+
+void Station::start(Job job) {
+  ++busy_;
+  ++node_->busy;
+  const double speed = std::min(1.0, node_->vcpus / static_cast<double>(node_->busy));
+  const auto service_ns = static_cast<std::int64_t>(static_cast<double>(job.work_ns) / speed);
+  if (measuring_) work_ns_ += job.work_ns;
+  sim_.schedule(service_ns, [this, arrived = job.arrived_ns, d = std::move(job.done)] {
+    touch();
+    --busy_;
+    --node_->busy;
+    if (measuring_ && arrived >= measure_start_) {
+      ++completions_;
+      sojourn_sum_ns_ += static_cast<double>(sim_.now() - arrived);
+    }
+    if (!queue_.empty()) {
+      Job next = std::move(queue_.front());
+      queue_.pop_front();
+      start(std::move(next));
+    }
+    d(true);
+  });
+}
+
+}  // namespace meshtwin::sim::detail

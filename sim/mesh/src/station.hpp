@@ -1,0 +1,71 @@
+// A station: c servers in front of a bounded FIFO queue, on a node whose vCPUs it shares.
+// Internal to sim/mesh.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <functional>
+
+#include "meshtwin/engine/simulator.hpp"
+
+namespace meshtwin::sim::detail {
+
+// The vCPUs of one node and how many servers on it are busy now. A job that starts while
+// more servers are busy than the node has vCPUs runs slower in proportion (processor
+// sharing, sampled when the job starts).
+struct NodeCpu {
+  double vcpus = 1;
+  int busy = 0;
+};
+
+class Station {
+ public:
+  using Done = std::function<void(bool accepted)>;
+
+  Station(engine::Simulator& sim, NodeCpu* node, int servers, int queue_limit)
+      : sim_(sim), node_(node), servers_(std::max(1, servers)), queue_limit_(queue_limit) {}
+
+  // Queues `work_ns` of CPU work; `done(true)` when served, `done(false)` at once when the
+  // queue is full.
+  void submit(std::int64_t work_ns, Done done);
+  // Counts CPU work that does not queue (e.g. the sending side of a TLS handshake).
+  void addBackgroundWork(std::int64_t work_ns);
+  void startMeasuring();
+
+  // Measurements since startMeasuring():
+  [[nodiscard]] std::int64_t workNs() const { return work_ns_; }
+  [[nodiscard]] std::uint64_t arrivals() const { return arrivals_; }
+  [[nodiscard]] std::uint64_t completions() const { return completions_; }
+  [[nodiscard]] std::uint64_t rejections() const { return rejections_; }
+  [[nodiscard]] double sojournSumNs() const { return sojourn_sum_ns_; }
+  // Time integral of the number of jobs in the station (queued + in service), in job-ns.
+  [[nodiscard]] double occupancyIntegral() const;
+  [[nodiscard]] std::int64_t measuredSinceNs() const { return measure_start_; }
+  [[nodiscard]] int servers() const { return servers_; }
+
+ private:
+  struct Job {
+    std::int64_t work_ns;
+    std::int64_t arrived_ns;
+    Done done;
+  };
+  void start(Job job);
+  void touch();  // accumulate occupancy up to now
+
+  engine::Simulator& sim_;
+  NodeCpu* node_;
+  int servers_;
+  int queue_limit_;
+  int busy_ = 0;
+  std::deque<Job> queue_;
+  bool measuring_ = false;
+  std::int64_t measure_start_ = 0;
+  std::int64_t last_change_ = 0;
+  double occupancy_ = 0;
+  std::int64_t work_ns_ = 0;
+  std::uint64_t arrivals_ = 0, completions_ = 0, rejections_ = 0;
+  double sojourn_sum_ns_ = 0;
+};
+
+}  // namespace meshtwin::sim::detail

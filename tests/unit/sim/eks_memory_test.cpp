@@ -1,0 +1,44 @@
+// The sidecar -> ambient memory saving on the EKS benchmark mirror, against the arithmetic
+// the published profile implies, done by hand below.
+#include <catch2/catch.hpp>
+
+#include "meshtwin/models/loader.hpp"
+#include "meshtwin/sim/simulation.hpp"
+
+using namespace meshtwin;
+
+TEST_CASE("eks-1000: the sidecar -> ambient memory saving is what the profile implies", "[sim][memory]") {
+  auto loaded = models::loadScenarioFile("scenarios/eks-1000.yaml");
+  REQUIRE(loaded.ok());
+  const auto& s = *loaded.scenario;
+  sim::SimOptions o;
+  o.duration_ns = 6'000'000'000;
+  o.warmup_ns = 1'000'000'000;
+  const auto report = sim::simulateScenario(s, o);
+  REQUIRE(report);
+  const auto& baseline = report->phases.at(0);   // every pod has a sidecar
+  const auto& ambient = report->phases.at(1);    // wave 1: ambient L4 everywhere, no waypoint
+
+  // Hand arithmetic with istio-1.24-published, ignoring per-connection memory:
+  //   sidecar  = 40 MiB base + 1,000 endpoints x 230 KiB = 40 + 224.61 MiB = 264.61 MiB
+  //   1,000 sidecars                                                      = 264,609 MiB
+  //   ztunnel  = 10 MiB base + 1,000 endpoints x 3 KiB = 10 + 2.93 MiB    = 12.93 MiB
+  //   60 ztunnels (one per node)                                           = 775.8 MiB
+  //   saving                                                               = 263,833 MiB
+  const double mib = 1024.0 * 1024.0;
+  const double sidecar_each = 40 * mib + 1000 * 230 * 1024.0;
+  const double ztunnel_each = 10 * mib + 1000 * 3 * 1024.0;
+  const double expected_saving = 1000 * sidecar_each - 60 * ztunnel_each;
+  REQUIRE(s.podCount() >= 1000);
+  CHECK(ambient.mesh_memory_bytes < baseline.mesh_memory_bytes);
+  const double saving = baseline.mesh_memory_bytes - ambient.mesh_memory_bytes;
+  CHECK(saving == Approx(expected_saving).epsilon(0.10));
+  // And the components are what that arithmetic counts.
+  for (const auto& c : baseline.components) {
+    if (c.kind == "sidecar") CHECK(c.instances == 1000);
+  }
+  for (const auto& c : ambient.components) {
+    if (c.kind == "ztunnel") CHECK(c.instances == 60);
+    if (c.kind == "sidecar") CHECK(c.instances == 0);
+  }
+}
