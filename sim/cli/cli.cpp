@@ -39,6 +39,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   simcmd->add_option("--json", sim.json_file, "Also write the JSON report (models/schema/report.schema.json) to FILE");
+  simcmd->add_option("--junit", sim.junit_file,
+                     "Also write JUnit XML to FILE: one test case per wave gate, failed when the gate fails");
   simcmd->add_option("--seed", sim.seed, "Random seed (0: the scenario's seed)")->capture_default_str();
   simcmd->add_option("--duration", sim.duration,
                      "Simulated time per phase, e.g. 2m (default: the entry points' load duration)");

@@ -25,6 +25,7 @@ struct SimulateOptions {
   std::string scenario;
   std::string output = "table";  // table | json
   std::string json_file;         // also write the JSON report here
+  std::string junit_file;        // also write JUnit XML: one test case per gate per phase
   std::uint64_t seed = 0;        // 0: the scenario's seed
   std::string duration;          // override the load's duration, e.g. "2m"
   std::string warmup = "5s";

@@ -2,6 +2,7 @@
 // per-phase figures, the waves' gates, and a side-by-side summary.
 #include <fmt/format.h>
 
+#include <cstring>
 #include <fstream>
 #include <ostream>
 
@@ -14,6 +15,57 @@ namespace meshtwin::cli {
 namespace {
 
 double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
+
+std::string xmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// JUnit XML as CI systems read it: a test suite per scenario, a test case per gate of
+// each wave (classname = the phase after that wave).
+std::string junitXml(const models::Report& r) {
+  std::size_t tests = 0, failures = 0;
+  for (const auto& p : r.phases) {
+    tests += p.gates.size();
+    for (const auto& g : p.gates) failures += g.holds ? 0 : 1;
+  }
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x += fmt::format("<testsuites tests=\"{}\" failures=\"{}\">\n", tests, failures);
+  x += fmt::format("  <testsuite name=\"meshtwin simulate {}\" tests=\"{}\" failures=\"{}\">\n", xmlEscape(r.scenario), tests,
+                   failures);
+  for (const auto& p : r.phases) {
+    for (const auto& g : p.gates) {
+      x += fmt::format("    <testcase classname=\"{}\" name=\"{}\"", xmlEscape(p.name), xmlEscape(g.description));
+      if (g.holds) {
+        x += "/>\n";
+      } else {
+        x += fmt::format(">\n      <failure message=\"measured {:.4g} {}, threshold {:.4g} {}\"/>\n    </testcase>\n", g.value,
+                         xmlEscape(g.unit), g.threshold, xmlEscape(g.unit));
+      }
+    }
+  }
+  x += "  </testsuite>\n</testsuites>\n";
+  return x;
+}
+
+bool writeFile(const std::string& path, const std::string& content, std::ostream& err) {
+  std::ofstream f(path);
+  if (f) f << content;
+  if (!f) {
+    err << "meshtwin simulate: cannot write " << path << ": " << std::strerror(errno) << "\n";
+    return false;
+  }
+  return true;
+}
 
 void printPhase(const models::PhaseReport& p, std::ostream& out) {
   out << fmt::format("phase {}: {:.0f} s measured, {} requests, error rate {:.3f}%\n", p.name, p.duration_s, p.requests,
@@ -72,14 +124,8 @@ int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& er
   });
   if (!report) return kExitBadInput;
   const auto json = models::toJson(*report);
-  if (!opts.json_file.empty()) {
-    std::ofstream f(opts.json_file);
-    if (!f) {
-      err << "meshtwin simulate: cannot write " << opts.json_file << ": " << std::strerror(errno) << "\n";
-      return kExitBadInput;
-    }
-    f << json.dump(2) << "\n";
-  }
+  if (!opts.json_file.empty() && !writeFile(opts.json_file, json.dump(2) + "\n", err)) return kExitBadInput;
+  if (!opts.junit_file.empty() && !writeFile(opts.junit_file, junitXml(*report), err)) return kExitBadInput;
   if (opts.output == "json") {
     out << json.dump(2) << "\n";
   } else {

@@ -3,6 +3,7 @@
 #include "meshtwin/sim/simulation.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
@@ -719,7 +720,9 @@ models::GateResult evaluateGate(const models::Scenario& s, const models::Gate& g
     }
     return gr;
   }
-  gr.description = "error rate" + (key.empty() ? std::string() : " of " + key) + " <= " + std::to_string(g.max_error_rate);
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%g%%", g.max_error_rate * 100);
+  gr.description = "error rate" + (key.empty() ? std::string() : " of " + key) + " <= " + pct;
   gr.unit = "fraction";
   gr.threshold = g.max_error_rate;
   if (key.empty()) gr.value = pr.errorRate();

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Regenerates the golden simulator reports the tests compare against. Run after a change to
+# the model that is meant to change predictions, and say in the commit what moved and why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${MESHTWIN:-build/dev/sim/cli/meshtwin}
+"$bin" simulate scenarios/default.yaml --duration 60s --seed 42 -o json > tests/scenarios/golden/default-60s-seed42.json || [ $? -eq 1 ]
+echo "updated tests/scenarios/golden/default-60s-seed42.json"
