@@ -11,6 +11,7 @@ namespace meshtwin::models {
 MeshMode MeshState::modeOf(const Scenario& s, PodId p) const {
   const auto& pod = s.pods[p];
   if (pod.owner == Pod::Owner::Waypoint) return MeshMode::Ambient;  // waypoints speak HBONE themselves
+  if (p < pod_mode.size() && pod_mode[p]) return *pod_mode[p];
   return workload_mode[pod.owner_id];
 }
 

@@ -52,6 +52,12 @@ nlohmann::json toJson(const Report& r) {
       findings.push_back({{"severity", toString(f.severity)}, {"code", f.code}, {"object", f.object},
                           {"message", f.message}, {"hint", f.hint}});
     }
+    nlohmann::json replicas = nlohmann::json::object();
+    for (const auto& [wp, series] : p.waypoint_replicas) {
+      auto arr = nlohmann::json::array();
+      for (const auto& [t, n] : series) arr.push_back({{"t_s", t}, {"replicas", n}});
+      replicas[wp] = arr;
+    }
     nlohmann::json causes = nlohmann::json::object();
     for (const auto& [k, v] : p.errors_by_cause) causes[k] = v;
     phases.push_back({{"name", p.name},
@@ -69,7 +75,13 @@ nlohmann::json toJson(const Report& r) {
                         {"cross_zone_usd_per_month", p.cross_zone_usd_per_month},
                         {"nodes_needed", p.nodes_needed}}},
                       {"gates", gates},
-                      {"findings", findings}});
+                      {"findings", findings},
+                      {"rollout",
+                       {{"duration_s", p.rollout_s},
+                        {"complete", p.rollout_complete},
+                        {"max_pending_pods", p.max_pending_pods},
+                        {"connections_reset", p.connections_reset}}},
+                      {"waypoint_replicas", replicas}});
   }
   return {{"schema", r.schema},
           {"generator", r.generator},

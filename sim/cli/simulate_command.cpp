@@ -70,11 +70,22 @@ bool writeFile(const std::string& path, const std::string& content, std::ostream
 void printPhase(const models::PhaseReport& p, std::ostream& out) {
   out << fmt::format("phase {}: {:.0f} s measured, {} requests, error rate {:.3f}%\n", p.name, p.duration_s, p.requests,
                      p.errorRate() * 100);
+  if (p.kind == "rollout") {
+    out << fmt::format("  rollout {} after {:.1f} s; at worst {} pod(s) pending; {} call(s) reset by ambient enrolment\n",
+                       p.rollout_complete ? "complete" : "NOT complete", p.rollout_s, p.max_pending_pods,
+                       p.connections_reset);
+  }
+  for (const auto& [wp, series] : p.waypoint_replicas) {
+    if (series.size() < 2) continue;
+    std::string steps;
+    for (const auto& [t, n] : series) steps += fmt::format(" {}@{:.0f}s", n, t);
+    out << fmt::format("  waypoint {} replicas (HPA):{}\n", wp, steps);
+  }
   out << fmt::format("  {:<10} {:>9} {:>12} {:>14} {:>18}\n", "component", "instances", "CPU (m)", "memory (MiB)",
                      "TLS handshakes");
   for (const auto& c : p.components) {
-    if (c.instances == 0) continue;
-    out << fmt::format("  {:<10} {:>9} {:>12.1f} {:>14.1f} {:>18}\n", c.kind, c.instances, c.cpu_millicores,
+    if (c.instances <= 0) continue;
+    out << fmt::format("  {:<10} {:>9.1f} {:>12.1f} {:>14.1f} {:>18}\n", c.kind, c.instances, c.cpu_millicores,
                        mib(c.memory_bytes), c.connections_opened);
   }
   out << fmt::format("  {:<10} {:>9} {:>12.1f} {:>14.1f}\n", "mesh", "", p.mesh_cpu_millicores, mib(p.mesh_memory_bytes));

@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <climits>
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -63,10 +66,21 @@ struct CallWaiter {
   virtual void callDone(bool ok, const std::string& cause) = 0;
 };
 
+// A pod's life in the simulation: its stations, where it runs, and whether it takes traffic.
+struct PodRuntime {
+  std::size_t app = SIZE_MAX;
+  std::optional<std::size_t> sidecar, waypoint;
+  double cpu_req_m = 0, mem_req = 0;  // what it holds on its node
+  bool ready = false, terminating = false;
+  std::uint32_t epoch = 0;  // bumped when the pod is enrolled in ambient: its connections reset
+};
+
 class PhaseSim {
  public:
-  PhaseSim(const models::Scenario& s, const models::MeshState& m, const SimOptions& o)
-      : s_(s), m_(m), o_(o), seed_(o.seed ? o.seed : s.seed) {
+  PhaseSim(const models::Scenario& s, const models::MeshState& m, const SimOptions& o,
+           const models::MeshState* target = nullptr, std::string wave = {})
+      : s_(s), m_(m), o_(o), seed_(o.seed ? o.seed : s.seed), wave_(std::move(wave)) {
+    if (target) to_ = *target;
     build();
   }
 
@@ -83,6 +97,10 @@ class PhaseSim {
   void entryArrival(std::size_t ep);
   void recordEntry(std::size_t ep, std::int64_t started, bool ok, const std::string& cause);
   void recordEdge(const std::string& edge, std::int64_t started, bool ok);
+  std::uint32_t epochOf(std::optional<PodId> p) const { return p && *p < pods_rt_.size() ? pods_rt_[*p].epoch : 0; }
+  void countReset() {
+    if (measuring(sim_.now())) ++resets_;
+  }
 
  private:
   friend struct CallFlow;
@@ -93,26 +111,50 @@ class PhaseSim {
   Pool* poolFor(std::size_t from_station, std::size_t to_station, PodId src, Tunnel t, models::Protocol proto);
   double waypointEndpoints(std::size_t station) const;
 
-  const models::Scenario& s_;
-  const models::MeshState& m_;
+  // Pod lifecycle.
+  struct PodRequest {
+    models::Pod::Owner owner;
+    std::size_t owner_id;
+    std::function<void(PodId)> on_ready;
+  };
+  bool podHasSidecar(models::Pod::Owner owner, std::size_t owner_id) const;
+  std::pair<double, double> podRequests(models::Pod::Owner owner, std::size_t owner_id) const;
+  void createPod(PodRequest req);   // schedules it, or queues it as pending
+  bool tryPlace(PodRequest& req);
+  void attachStations(PodId p);
+  void markReady(PodId p);
+  void terminatePod(PodId p);
+  void retryPending();
+
+  // Controllers.
+  void startRollout();
+  void rolloutStep(WorkloadId w);
+  void maybeFinishRollout();
+  void hpaTick(models::WaypointId wp);
+  void recordReplicas(models::WaypointId wp);
+
+  models::Scenario s_;  // own copy: pod lists change as pods start and stop
+  models::MeshState m_;
+  std::optional<models::MeshState> to_;  // rollout target
   SimOptions o_;
   std::uint64_t seed_;
+  std::string wave_;
   engine::Simulator sim_;
   std::vector<detail::NodeCpu> nodes_;
+  std::vector<std::pair<double, double>> node_free_;  // cpu millicores, memory bytes
   std::vector<std::unique_ptr<detail::Station>> stations_;
   struct StationInfo {
     std::string kind;  // app | sidecar | ztunnel | waypoint
     std::string name;
     models::NodeId node = 0;
     const models::ComponentProfile* profile = nullptr;
-    std::int64_t handshake_work_ns = 0;
-    int connections = 0;  // peak pooled connections touching this proxy
+    int connections = 0;  // pooled connections opened by or to this proxy
+    std::int64_t created_ns = 0;
+    std::int64_t ended_ns = INT64_MAX;
   };
   std::vector<StationInfo> info_;
-  std::vector<std::size_t> app_station_;                 // per pod (workload pods only)
-  std::vector<std::optional<std::size_t>> sidecar_station_;  // per pod
+  std::vector<PodRuntime> pods_rt_;
   std::vector<std::optional<std::size_t>> ztunnel_station_;  // per node
-  std::vector<std::optional<std::size_t>> waypoint_station_;  // per pod (waypoint pods)
   std::map<std::tuple<std::size_t, std::size_t, PodId>, Pool> pools_;
   std::vector<engine::RngStream> workload_rng_, entry_rng_;
   std::int64_t measure_from_ = 0, measure_to_ = 0, end_ns_ = 0;
@@ -123,6 +165,25 @@ class PhaseSim {
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> edge_counts_;  // calls, errors
   std::map<std::string, std::uint64_t> causes_;
   std::map<std::pair<models::ZoneId, models::ZoneId>, double> zone_bytes_;
+  std::uint64_t resets_ = 0;
+  // Pending pods and controllers.
+  std::deque<PodRequest> pending_;
+  int max_pending_ = 0;
+  struct Rollout {
+    std::vector<PodId> old_pods;  // ready, in the old mode, not yet terminated
+    int new_created = 0, new_ready = 0;
+    bool done = false;
+  };
+  std::map<WorkloadId, Rollout> rollouts_;
+  std::set<models::WaypointId> waypoints_starting_;
+  std::int64_t rollout_started_ = -1, rollout_done_ = -1;
+  struct Hpa {
+    int spec = 0;
+    std::int64_t last_work = 0;
+    std::deque<std::pair<std::int64_t, int>> recommendations;  // (time, desired) for the scale-down window
+  };
+  std::map<models::WaypointId, Hpa> hpa_;
+  std::map<models::WaypointId, std::vector<std::pair<double, int>>> replica_series_;
 };
 
 // ---- a call from a client over a hop path and back ----------------------------------
@@ -137,10 +198,18 @@ struct CallFlow {
   std::size_t pos = 0;  // index of the next hop to traverse
   std::vector<Pool*> pools;  // per hop index: the pool a link uses (nullptr if none)
   std::vector<bool> new_connection;
+  std::uint32_t src_epoch = 0, dst_epoch = 0;
 
   CallFlow(PhaseSim& p, models::HopPath hp) : ps(p), path(std::move(hp)) {
     pools.assign(path.hops.size(), nullptr);
     new_connection.assign(path.hops.size(), false);
+    src_epoch = ps.epochOf(path.hops.front().pod);
+    dst_epoch = ps.epochOf(path.destination_pod);
+  }
+
+  // Enrolment of either end in ambient while the call was open resets its connection.
+  bool wasReset() const {
+    return ps.epochOf(path.hops.front().pod) != src_epoch || ps.epochOf(path.destination_pod) != dst_epoch;
   }
 
   void fail(const std::string& cause) {
@@ -215,6 +284,10 @@ struct CallFlow {
         backward();
       });
       return;
+    }
+    if (wasReset()) {
+      ps.countReset();
+      return fail("connection reset by ambient enrolment");
     }
     releasePools();
     ps.recordEdge(edge, started, true);
@@ -336,9 +409,9 @@ struct EntryFlow : CallWaiter {
 
 std::optional<std::size_t> PhaseSim::stationOf(const models::Hop& h) const {
   switch (h.kind) {
-    case HopKind::Sidecar: return sidecar_station_[*h.pod];
+    case HopKind::Sidecar: return pods_rt_[*h.pod].sidecar;
     case HopKind::Ztunnel: return ztunnel_station_[h.node];
-    case HopKind::Waypoint: return waypoint_station_[*h.pod];
+    case HopKind::Waypoint: return pods_rt_[*h.pod].waypoint;
     default: return std::nullopt;
   }
 }
@@ -359,36 +432,156 @@ Pool* PhaseSim::poolFor(std::size_t from_station, std::size_t to_station, PodId 
 std::size_t PhaseSim::newStation(const models::ComponentProfile* prof, std::string kind, std::string name,
                                  models::NodeId node, int servers, int queue_limit) {
   stations_.push_back(std::make_unique<detail::Station>(sim_, &nodes_[node], servers, queue_limit));
-  info_.push_back({std::move(kind), std::move(name), node, prof, 0, 0});
+  if (sim_.now() >= measure_from_ && measure_from_ > 0) stations_.back()->startMeasuring();
+  info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX});
   return stations_.size() - 1;
+}
+
+bool PhaseSim::podHasSidecar(models::Pod::Owner owner, std::size_t owner_id) const {
+  return owner == models::Pod::Owner::Workload && m_.workload_mode[owner_id] == MeshMode::Sidecar;
+}
+
+std::pair<double, double> PhaseSim::podRequests(models::Pod::Owner owner, std::size_t owner_id) const {
+  const auto& res = owner == models::Pod::Owner::Workload ? s_.workloads[owner_id].resources : s_.waypoints[owner_id].resources;
+  double cpu = static_cast<double>(res.cpu_request_millicores), mem = static_cast<double>(res.memory_request_bytes);
+  if (podHasSidecar(owner, owner_id)) {
+    cpu += static_cast<double>(s_.profile.sidecar.resources.cpu_request_millicores);
+    mem += static_cast<double>(s_.profile.sidecar.resources.memory_request_bytes);
+  }
+  return {cpu, mem};
+}
+
+void PhaseSim::attachStations(PodId p) {
+  const auto& pod = s_.pods[p];
+  auto& rt = pods_rt_[p];
+  if (pod.owner == models::Pod::Owner::Workload) {
+    const auto& wl = s_.workloads[pod.owner_id];
+    rt.app = newStation(nullptr, "app", pod.name, pod.node, wl.concurrency, o_.app_queue_limit);
+    if (m_.modeOf(s_, p) == MeshMode::Sidecar)
+      rt.sidecar = newStation(&s_.profile.sidecar, "sidecar", pod.name, pod.node, s_.profile.sidecar.worker_threads,
+                              o_.proxy_queue_limit);
+  } else {
+    rt.waypoint = newStation(&s_.profile.waypoint, "waypoint", pod.name, pod.node, s_.profile.waypoint.worker_threads,
+                             o_.proxy_queue_limit);
+  }
+}
+
+// Places a new pod like the scheduler would (models/ placement rule: preferred zone by
+// rotation, then the node with the most free CPU); false when nothing fits.
+bool PhaseSim::tryPlace(PodRequest& req) {
+  const auto [cpu, mem] = podRequests(req.owner, req.owner_id);
+  const auto& zones = req.owner == models::Pod::Owner::Workload ? s_.workloads[req.owner_id].zones
+                                                                : s_.waypoints[req.owner_id].zones;
+  std::size_t ordinal = 0;
+  for (const auto& pod : s_.pods) ordinal += (pod.owner == req.owner && pod.owner_id == req.owner_id) ? 1 : 0;
+  for (std::size_t attempt = 0; attempt < zones.size(); ++attempt) {
+    const auto z = zones[(req.owner_id + ordinal + attempt) % zones.size()];
+    std::optional<models::NodeId> best;
+    for (models::NodeId n = 0; n < s_.nodes.size(); ++n) {
+      if (s_.nodes[n].zone != z || node_free_[n].first < cpu || node_free_[n].second < mem) continue;
+      if (!best || node_free_[n].first > node_free_[*best].first) best = n;
+    }
+    if (!best) continue;
+    node_free_[*best].first -= cpu;
+    node_free_[*best].second -= mem;
+    const auto& base = req.owner == models::Pod::Owner::Workload ? s_.workloads[req.owner_id].name : s_.waypoints[req.owner_id].name;
+    s_.pods.push_back({base + "-r" + std::to_string(ordinal), req.owner, req.owner_id, *best});
+    const PodId p = s_.pods.size() - 1;
+    pods_rt_.emplace_back();
+    pods_rt_[p].cpu_req_m = cpu;
+    pods_rt_[p].mem_req = mem;
+    attachStations(p);
+    const bool sidecar = pods_rt_[p].sidecar.has_value();
+    sim_.schedule(o_.pod_startup_ns + (sidecar ? o_.sidecar_startup_ns : 0), [this, p, cb = std::move(req.on_ready)] {
+      if (pods_rt_[p].terminating) return;
+      markReady(p);
+      if (cb) cb(p);
+    });
+    return true;
+  }
+  return false;
+}
+
+void PhaseSim::createPod(PodRequest req) {
+  if (!tryPlace(req)) {
+    pending_.push_back(std::move(req));
+    max_pending_ = std::max(max_pending_, static_cast<int>(pending_.size()));
+  }
+}
+
+void PhaseSim::retryPending() {
+  std::deque<PodRequest> still;
+  while (!pending_.empty()) {
+    auto req = std::move(pending_.front());
+    pending_.pop_front();
+    if (!tryPlace(req)) still.push_back(std::move(req));
+  }
+  pending_ = std::move(still);
+}
+
+void PhaseSim::markReady(PodId p) {
+  auto& rt = pods_rt_[p];
+  rt.ready = true;
+  const auto& pod = s_.pods[p];
+  auto& list = pod.owner == models::Pod::Owner::Workload ? s_.workload_pods[pod.owner_id] : s_.waypoint_pods[pod.owner_id];
+  list.push_back(p);
+}
+
+// Stops routing to the pod; requests it holds finish (graceful termination) and its
+// requests go back to the node at once.
+void PhaseSim::terminatePod(PodId p) {
+  auto& rt = pods_rt_[p];
+  if (rt.terminating) return;
+  rt.terminating = true;
+  const auto& pod = s_.pods[p];
+  auto& list = pod.owner == models::Pod::Owner::Workload ? s_.workload_pods[pod.owner_id] : s_.waypoint_pods[pod.owner_id];
+  list.erase(std::remove(list.begin(), list.end(), p), list.end());
+  node_free_[pod.node].first += rt.cpu_req_m;
+  node_free_[pod.node].second += rt.mem_req;
+  for (auto st : {std::optional<std::size_t>(rt.app), rt.sidecar, rt.waypoint}) {
+    if (st && *st != SIZE_MAX) info_[*st].ended_ns = sim_.now();
+  }
+  retryPending();
 }
 
 void PhaseSim::build() {
   nodes_.resize(s_.nodes.size());
-  for (models::NodeId n = 0; n < s_.nodes.size(); ++n)
-    nodes_[n].vcpus = static_cast<double>(s_.pools[s_.nodes[n].pool].cpu_millicores) / 1000.0;
-  app_station_.assign(s_.pods.size(), 0);
-  sidecar_station_.assign(s_.pods.size(), std::nullopt);
-  waypoint_station_.assign(s_.pods.size(), std::nullopt);
+  node_free_.resize(s_.nodes.size());
+  bool ambient = false;
+  for (const auto* st : {&m_, to_ ? &*to_ : nullptr}) {
+    if (!st) continue;
+    for (auto mode : st->workload_mode) ambient = ambient || mode == MeshMode::Ambient;
+    for (bool present : st->waypoint_present) ambient = ambient || present;
+  }
+  const auto& zt = s_.profile.ztunnel.resources;
+  for (models::NodeId n = 0; n < s_.nodes.size(); ++n) {
+    const auto& pool = s_.pools[s_.nodes[n].pool];
+    nodes_[n].vcpus = static_cast<double>(pool.cpu_millicores) / 1000.0;
+    node_free_[n] = {static_cast<double>(pool.cpu_millicores - (ambient ? zt.cpu_request_millicores : 0)),
+                     static_cast<double>(pool.memory_bytes - (ambient ? zt.memory_request_bytes : 0))};
+  }
+  pods_rt_.resize(s_.pods.size());
   ztunnel_station_.assign(s_.nodes.size(), std::nullopt);
-  bool any_ambient = false;
+  // The baseline placement's pods are running and ready; waypoints absent in this phase
+  // have no pods yet (their placement is only a plan).
+  for (auto& list : s_.workload_pods) list.clear();
+  for (auto& list : s_.waypoint_pods) list.clear();
   for (PodId p = 0; p < s_.pods.size(); ++p) {
     const auto& pod = s_.pods[p];
-    if (pod.owner == models::Pod::Owner::Workload) {
-      const auto& wl = s_.workloads[pod.owner_id];
-      app_station_[p] = newStation(nullptr, "app", pod.name, pod.node, wl.concurrency, o_.app_queue_limit);
-      const auto mode = m_.workload_mode[pod.owner_id];
-      if (mode == MeshMode::Sidecar)
-        sidecar_station_[p] = newStation(&s_.profile.sidecar, "sidecar", pod.name, pod.node,
-                                         s_.profile.sidecar.worker_threads, o_.proxy_queue_limit);
-      any_ambient = any_ambient || mode == MeshMode::Ambient;
-    } else if (m_.waypoint_present[pod.owner_id]) {
-      waypoint_station_[p] = newStation(&s_.profile.waypoint, "waypoint", pod.name, pod.node,
-                                        s_.profile.waypoint.worker_threads, o_.proxy_queue_limit);
-      any_ambient = true;
+    const bool waypoint = pod.owner == models::Pod::Owner::Waypoint;
+    if (waypoint && !m_.waypoint_present[pod.owner_id]) {
+      pods_rt_[p].terminating = true;  // never started
+      continue;
     }
+    const auto [cpu, mem] = podRequests(pod.owner, pod.owner_id);
+    pods_rt_[p].cpu_req_m = cpu;
+    pods_rt_[p].mem_req = mem;
+    node_free_[pod.node].first -= cpu;
+    node_free_[pod.node].second -= mem;
+    attachStations(p);
+    markReady(p);
   }
-  if (any_ambient) {
+  if (ambient) {
     // ztunnel is a DaemonSet: one per node once any workload is ambient.
     for (models::NodeId n = 0; n < s_.nodes.size(); ++n)
       ztunnel_station_[n] = newStation(&s_.profile.ztunnel, "ztunnel", s_.nodes[n].name, n,
@@ -416,7 +609,7 @@ void PhaseSim::serve(PodId pod, std::function<void(bool, const std::string&, std
     }
   }
   auto* flow = new ServeFlow(*this, pod, std::move(done));
-  stations_[app_station_[pod]]->submit(static_cast<std::int64_t>(st), [this, flow, pod](bool ok) {
+  stations_[pods_rt_[pod].app]->submit(static_cast<std::int64_t>(st), [this, flow, pod](bool ok) {
     if (!ok) {
       auto d = std::move(flow->done);
       delete flow;
@@ -447,8 +640,10 @@ void PhaseSim::callService(PodId src, WorkloadId src_w, ServiceId dst, std::int6
 void PhaseSim::entryArrival(std::size_t ep_index) {
   const auto& ep = s_.entry_points[ep_index];
   auto& rng = entry_rng_[ep_index];
-  // Offered rate now, from the load segments played back to back.
-  std::int64_t t = sim_.now(), offset = 0;
+  // Offered rate now, from the load segments played back to back (and again from the
+  // start when a rollout outlasts them).
+  const auto cycle = ep.durationNs();
+  std::int64_t t = cycle > 0 ? sim_.now() % cycle : 0, offset = 0;
   double rate = 0;
   for (const auto& seg : ep.load) {
     if (t < offset + seg.duration_ns) {
@@ -501,32 +696,228 @@ void PhaseSim::recordEdge(const std::string& edge, std::int64_t started, bool ok
   else ++c.second;
 }
 
+// ---- rollout of a wave ----------------------------------------------------------------
+
+// Starts the wave at the current time: instant changes first (policies, enrolment without
+// restart, waypoints starting), then a rolling restart of every deployment whose pods must
+// gain or lose a sidecar, all deployments at once (kubectl rollout restart -n NS).
+void PhaseSim::startRollout() {
+  const auto& to = *to_;
+  rollout_started_ = sim_.now();
+  m_.policies = to.policies;
+  m_.peer_authns = to.peer_authns;
+  for (WorkloadId w = 0; w < s_.workloads.size(); ++w) {
+    const auto from = m_.workload_mode[w], next = to.workload_mode[w];
+    if (from == next) continue;
+    const bool restart = (from == MeshMode::Sidecar) != (next == MeshMode::Sidecar);
+    if (!restart) {
+      // Enrolment (or removal) without restart: connections open now are reset.
+      m_.workload_mode[w] = next;
+      for (auto p : s_.workload_pods[w]) ++pods_rt_[p].epoch;
+      continue;
+    }
+    // Old pods keep the mode they run in; new pods start in the new one.
+    if (m_.pod_mode.size() < s_.pods.size()) m_.pod_mode.resize(s_.pods.size());
+    Rollout r;
+    for (auto p : s_.workload_pods[w]) {
+      m_.pod_mode[p] = from;
+      r.old_pods.push_back(p);
+    }
+    m_.workload_mode[w] = next;
+    rollouts_[w] = std::move(r);
+  }
+  for (models::WaypointId wp = 0; wp < s_.waypoints.size(); ++wp) {
+    if (!to.waypoint_present[wp] || m_.waypoint_present[wp]) continue;
+    waypoints_starting_.insert(wp);
+    const auto& w = s_.waypoints[wp];
+    const int replicas = w.hpa ? std::max(w.hpa->min_replicas, w.replicas) : w.replicas;
+    hpa_[wp].spec = replicas;
+    auto remaining = std::make_shared<int>(replicas);
+    for (int i = 0; i < replicas; ++i) {
+      createPod({models::Pod::Owner::Waypoint, wp, [this, wp, remaining](PodId) {
+                   if (--*remaining > 0) return;
+                   // All replicas ready: the waypoint exists for routing and its HPA starts.
+                   m_.waypoint_present[wp] = true;
+                   waypoints_starting_.erase(wp);
+                   recordReplicas(wp);
+                   if (s_.waypoints[wp].hpa) sim_.schedule(15'000'000'000, [this, wp] { hpaTick(wp); });
+                   maybeFinishRollout();
+                 }});
+    }
+  }
+  for (auto& [w, r] : rollouts_) rolloutStep(w);
+  maybeFinishRollout();
+}
+
+// One pass of the Deployment controller for workload w: surge new pods up to
+// replicas + maxSurge, and remove old ones while at least replicas - maxUnavailable are
+// available. maxSurge rounds up, maxUnavailable down (Kubernetes' rule).
+void PhaseSim::rolloutStep(WorkloadId w) {
+  auto& r = rollouts_[w];
+  if (r.done) return;
+  const auto& wl = s_.workloads[w];
+  const auto& wave_rollout = [&]() -> const models::RolloutSettings& {
+    for (const auto& wave : s_.plan.waves) {
+      if (wave.name == wave_) return wave.rollout;
+    }
+    static const models::RolloutSettings defaults;
+    return defaults;
+  }();
+  const int desired = wl.replicas;
+  auto resolve = [&](const models::IntOrPercent& v, bool round_up) {
+    if (!v.is_percent) return static_cast<int>(v.count);
+    const double x = v.percent / 100.0 * desired;
+    return static_cast<int>(round_up ? std::ceil(x - 1e-9) : std::floor(x + 1e-9));
+  };
+  int surge = resolve(wave_rollout.max_surge, true);
+  const int unavailable = resolve(wave_rollout.max_unavailable, false);
+  if (surge == 0 && unavailable == 0) surge = 1;
+  // Like the Deployment controller, act until a pass changes nothing: removing an old pod
+  // makes room under the surge limit at once.
+  for (bool changed = true; changed;) {
+    changed = false;
+    const int total = static_cast<int>(r.old_pods.size()) + r.new_created;
+    const int to_create = std::min(desired - r.new_created, desired + surge - total);
+    for (int i = 0; i < to_create; ++i) {
+      ++r.new_created;
+      changed = true;
+      createPod({models::Pod::Owner::Workload, w, [this, w](PodId) {
+                   ++rollouts_[w].new_ready;
+                   rolloutStep(w);
+                 }});
+    }
+    const int available = static_cast<int>(r.old_pods.size()) + r.new_ready;
+    int can_remove = std::min(available - (desired - unavailable), static_cast<int>(r.old_pods.size()));
+    while (can_remove-- > 0) {
+      terminatePod(r.old_pods.front());
+      r.old_pods.erase(r.old_pods.begin());
+      changed = true;
+    }
+  }
+  // Otherwise the next step comes when a new pod is ready (or a pending one is scheduled).
+  if (r.new_ready >= desired && r.old_pods.empty()) {
+    r.done = true;
+    maybeFinishRollout();
+  }
+}
+
+void PhaseSim::maybeFinishRollout() {
+  if (rollout_done_ >= 0 || rollout_started_ < 0 || !waypoints_starting_.empty()) return;
+  for (const auto& [w, r] : rollouts_) {
+    if (!r.done) return;
+  }
+  // Bindings switch once the wave's waypoints are ready (activate waypoints first, as the
+  // migration guide orders); dangling bindings stay dangling.
+  m_.service_waypoint = to_->service_waypoint;
+  m_.service_binding_missing = to_->service_binding_missing;
+  m_.workload_waypoint = to_->workload_waypoint;
+  m_.waypoint_present = to_->waypoint_present;
+  rollout_done_ = sim_.now();
+  const auto end = rollout_done_ + o_.rollout_settle_ns;
+  end_ns_ = std::min(end_ns_, end);
+  measure_to_ = end_ns_;
+}
+
+// ---- waypoint HPA (Kubernetes' algorithm on CPU utilisation of the pods' requests) -------
+void PhaseSim::hpaTick(models::WaypointId wp) {
+  const auto& w = s_.waypoints[wp];
+  if (!w.hpa || sim_.now() >= end_ns_) return;
+  auto& h = hpa_[wp];
+  constexpr std::int64_t kPeriod = 15'000'000'000;
+  std::int64_t work = 0;
+  int ready = 0;
+  for (PodId p = 0; p < s_.pods.size(); ++p) {
+    if (s_.pods[p].owner != models::Pod::Owner::Waypoint || s_.pods[p].owner_id != wp || !pods_rt_[p].waypoint) continue;
+    work += stations_[*pods_rt_[p].waypoint]->totalWorkNs();
+    ready += pods_rt_[p].ready && !pods_rt_[p].terminating ? 1 : 0;
+  }
+  const double used_cores = static_cast<double>(work - h.last_work) / static_cast<double>(kPeriod);
+  h.last_work = work;
+  const double request_cores = static_cast<double>(w.resources.cpu_request_millicores) / 1000.0;
+  int desired = h.spec;
+  if (ready > 0 && request_cores > 0) {
+    const double utilisation = used_cores / (ready * request_cores);
+    const double ratio = utilisation / (w.hpa->target_cpu_percent / 100.0);
+    if (std::abs(ratio - 1.0) > 0.1) desired = static_cast<int>(std::ceil(h.spec * ratio - 1e-9));
+  }
+  desired = std::clamp(desired, w.hpa->min_replicas, w.hpa->max_replicas);
+  // Scale-down stabilisation: the highest recommendation of the last 300 s.
+  h.recommendations.emplace_back(sim_.now(), desired);
+  while (!h.recommendations.empty() && h.recommendations.front().first < sim_.now() - 300'000'000'000)
+    h.recommendations.pop_front();
+  int target = desired;
+  if (desired < h.spec) {
+    for (const auto& [t, d] : h.recommendations) target = std::max(target, d);
+    target = std::min(target, h.spec);
+  } else if (desired > h.spec) {
+    // Scale-up policies: 100% or 4 pods per period, whichever allows more.
+    target = std::min(desired, std::max(h.spec * 2, h.spec + 4));
+  }
+  if (target > h.spec) {
+    for (int i = h.spec; i < target; ++i) createPod({models::Pod::Owner::Waypoint, wp, {}});
+  } else if (target < h.spec) {
+    // Remove the newest pods first.
+    int remove = h.spec - target;
+    for (PodId p = s_.pods.size(); p-- > 0 && remove > 0;) {
+      if (s_.pods[p].owner == models::Pod::Owner::Waypoint && s_.pods[p].owner_id == wp && !pods_rt_[p].terminating) {
+        terminatePod(p);
+        --remove;
+      }
+    }
+  }
+  if (target != h.spec) {
+    h.spec = target;
+    recordReplicas(wp);
+  }
+  sim_.schedule(kPeriod, [this, wp] { hpaTick(wp); });
+}
+
+void PhaseSim::recordReplicas(models::WaypointId wp) {
+  replica_series_[wp].emplace_back(static_cast<double>(sim_.now()) / 1e9, hpa_[wp].spec);
+}
+
 models::PhaseReport PhaseSim::run() {
   std::int64_t duration = 0;
   for (const auto& ep : s_.entry_points) duration = std::max(duration, ep.durationNs());
   if (o_.duration_ns) duration = *o_.duration_ns;
   if (duration <= 0) duration = 60'000'000'000;
   const auto warmup = std::min(o_.warmup_ns, duration / 5);
-  end_ns_ = duration;
+  end_ns_ = to_ ? warmup + o_.rollout_limit_ns : duration;
   measure_from_ = warmup;
-  measure_to_ = duration;
-  for (std::size_t e = 0; e < s_.entry_points.size(); ++e) {
-    sim_.schedule(0, [this, e] { entryArrival(e); });
+  measure_to_ = end_ns_;
+  for (std::size_t e = 0; e < s_.entry_points.size(); ++e) sim_.schedule(0, [this, e] { entryArrival(e); });
+  for (models::WaypointId wp = 0; wp < s_.waypoints.size(); ++wp) {
+    if (!m_.waypoint_present[wp]) continue;
+    hpa_[wp].spec = static_cast<int>(s_.waypoint_pods[wp].size());
+    recordReplicas(wp);
+    if (s_.waypoints[wp].hpa) sim_.schedule(15'000'000'000, [this, wp] { hpaTick(wp); });
   }
   sim_.runUntil(warmup);
   for (auto& st : stations_) st->startMeasuring();
-  sim_.runUntil(duration);
+  // The wave starts 1 s into the window, so the requests it cuts were started inside it.
+  if (to_) sim_.schedule(1'000'000'000, [this] { startRollout(); });
+  // A rollout ends itself (maybeFinishRollout moves end_ns_ closer); run in slices.
+  while (sim_.now() < end_ns_) sim_.runUntil(std::min(end_ns_, sim_.now() + 10'000'000'000));
   arrivals_open_ = false;
   // CPU is the work done inside the window; then requests still in flight may finish
   // (for at most a minute) so that slow ones started late are counted too.
   std::vector<std::int64_t> work(stations_.size());
   for (std::size_t i = 0; i < stations_.size(); ++i) work[i] = stations_[i]->workNs();
-  sim_.runUntil(duration + 60'000'000'000);
+  const auto window_end = sim_.now();
+  sim_.runUntil(window_end + 60'000'000'000);
 
-  const double window_s = static_cast<double>(duration - warmup) / 1e9;
+  const double window_ns = static_cast<double>(window_end - warmup);
+  const double window_s = window_ns / 1e9;
   models::PhaseReport r;
-  r.name = m_.phase_name;
+  r.name = to_ ? "rollout " + wave_ : m_.phase_name;
+  r.kind = to_ ? "rollout" : "steady";
   r.duration_s = window_s;
+  if (to_) {
+    r.rollout_complete = rollout_done_ >= 0;
+    r.rollout_s = static_cast<double>((r.rollout_complete ? rollout_done_ : window_end) - rollout_started_) / 1e9;
+    r.max_pending_pods = max_pending_;
+    r.connections_reset = resets_;
+  }
   for (std::size_t e = 0; e < s_.entry_points.size(); ++e) {
     auto& l = r.entry_latency[s_.entry_points[e].name];
     l = summarize(entry_hist_[e]);
@@ -543,15 +934,20 @@ models::PhaseReport PhaseSim::run() {
     l.errors = counts.second;
   }
 
-  // Components: CPU from the work done in the window, memory from the profile's model.
+  // Components: CPU from the work done in the window; memory from the profile's model,
+  // weighted by how long each instance was alive in the window.
   std::size_t mesh_endpoints = 0;
   for (const auto& pods : s_.workload_pods) mesh_endpoints += pods.size();
   std::map<std::string, models::ComponentUsage> usage;
   for (const char* k : {"app", "sidecar", "ztunnel", "waypoint"}) usage[k].kind = k;
-  std::vector<double> station_cpu_m(stations_.size()), station_mem(stations_.size());
+  std::vector<double> station_cpu_m(stations_.size()), station_mem(stations_.size()), alive(stations_.size());
   for (std::size_t i = 0; i < stations_.size(); ++i) {
     const auto& inf = info_[i];
-    const double cpu_m = static_cast<double>(work[i]) / 1e9 / window_s * 1000.0;
+    const double from = static_cast<double>(std::max<std::int64_t>(inf.created_ns, warmup));
+    const double to = static_cast<double>(std::min<std::int64_t>(inf.ended_ns, window_end));
+    alive[i] = std::max(0.0, to - from) / window_ns;
+    if (alive[i] <= 0) continue;
+    const double cpu_m = static_cast<double>(work[i]) / window_ns * 1000.0;
     double mem = 0;
     if (inf.profile) {
       double endpoints = static_cast<double>(mesh_endpoints);
@@ -563,10 +959,10 @@ models::PhaseReport PhaseSim::run() {
     station_cpu_m[i] = cpu_m;
     station_mem[i] = mem;
     auto& u = usage[inf.kind];
-    ++u.instances;
+    u.instances += alive[i];
     u.cpu_millicores += cpu_m;
-    u.memory_bytes += mem;
-    u.max_instance_cpu_millicores = std::max(u.max_instance_cpu_millicores, cpu_m);
+    u.memory_bytes += mem * alive[i];
+    u.max_instance_cpu_millicores = std::max(u.max_instance_cpu_millicores, alive[i] > 0 ? cpu_m / alive[i] : 0.0);
     u.max_instance_memory_bytes = std::max(u.max_instance_memory_bytes, mem);
     u.connections_opened += static_cast<std::uint64_t>(inf.connections);
   }
@@ -577,6 +973,7 @@ models::PhaseReport PhaseSim::run() {
       r.mesh_memory_bytes += usage[k].memory_bytes;
     }
   }
+  for (const auto& [wp, series] : replica_series_) r.waypoint_replicas[s_.waypoints[wp].key()] = series;
 
   // Network: bytes per zone pair, priced per direction for cross-zone pairs.
   const double to_month = kHoursPerMonth * 3600.0 / window_s;
@@ -592,8 +989,8 @@ models::PhaseReport PhaseSim::run() {
     r.zone_pairs.push_back(z);
   }
 
-  // Compute: nodes needed by bin-packing every pod's requests per zone (first fit
-  // decreasing), and the mesh's OpenCost-style share.
+  // Compute: nodes needed by bin-packing the requests of the pods running at the end, per
+  // zone (first fit decreasing), and the mesh's OpenCost-style share.
   const bool ambient = std::any_of(ztunnel_station_.begin(), ztunnel_station_.end(), [](auto& z) { return z.has_value(); });
   for (models::ZoneId z = 0; z < s_.zones.size(); ++z) {
     const models::NodePool* pool = nullptr;
@@ -609,20 +1006,8 @@ models::PhaseReport PhaseSim::run() {
     const double cap_mem = static_cast<double>(pool->memory_bytes - (ambient ? zt.memory_request_bytes : 0));
     std::vector<std::pair<double, double>> items;
     for (PodId p = 0; p < s_.pods.size(); ++p) {
-      if (s_.zoneOfPod(p) != z) continue;
-      const auto& pod = s_.pods[p];
-      if (pod.owner == models::Pod::Owner::Workload) {
-        const auto& res = s_.workloads[pod.owner_id].resources;
-        double cpu = static_cast<double>(res.cpu_request_millicores), mem = static_cast<double>(res.memory_request_bytes);
-        if (sidecar_station_[p]) {
-          cpu += static_cast<double>(s_.profile.sidecar.resources.cpu_request_millicores);
-          mem += static_cast<double>(s_.profile.sidecar.resources.memory_request_bytes);
-        }
-        items.emplace_back(cpu, mem);
-      } else if (waypoint_station_[p]) {
-        const auto& res = s_.waypoints[pod.owner_id].resources;
-        items.emplace_back(static_cast<double>(res.cpu_request_millicores), static_cast<double>(res.memory_request_bytes));
-      }
+      if (s_.zoneOfPod(p) != z || pods_rt_[p].terminating) continue;
+      items.emplace_back(pods_rt_[p].cpu_req_m, pods_rt_[p].mem_req);
     }
     std::sort(items.begin(), items.end(), [](auto& a, auto& b) { return a.first > b.first; });
     std::vector<std::pair<double, double>> bins;
@@ -643,7 +1028,7 @@ models::PhaseReport PhaseSim::run() {
   }
   for (std::size_t i = 0; i < stations_.size(); ++i) {
     const auto& inf = info_[i];
-    if (!inf.profile) continue;
+    if (!inf.profile || alive[i] <= 0) continue;
     const auto& pool = s_.pools[s_.nodes[inf.node].pool];
     const double ratio = s_.profile.pricing.cpu_usd_per_vcpu_hour / s_.profile.pricing.ram_usd_per_gib_hour;
     const double vcpu = static_cast<double>(pool.cpu_millicores) / 1000.0;
@@ -651,14 +1036,13 @@ models::PhaseReport PhaseSim::run() {
     const double ram_price = pool.price_usd_per_hour / (vcpu * ratio + gib);
     const double cpu_price = ram_price * ratio;
     const auto& req = inf.profile->resources;
-    const double cores = std::max(static_cast<double>(req.cpu_request_millicores), station_cpu_m[i]) / 1000.0;
-    const double mem_gib = std::max(static_cast<double>(req.memory_request_bytes), station_mem[i]) / kGiB;
+    const double cores = std::max(static_cast<double>(req.cpu_request_millicores) * alive[i], station_cpu_m[i]) / 1000.0;
+    const double mem_gib = std::max(static_cast<double>(req.memory_request_bytes), station_mem[i]) * alive[i] / kGiB;
     r.mesh_compute_usd_per_month += (cpu_price * cores + ram_price * mem_gib) * kHoursPerMonth;
   }
   return r;
 }
 
-// A waypoint holds configuration only for the endpoints of the services it serves.
 std::vector<StationStats> PhaseSim::stationStats() const {
   std::vector<StationStats> out;
   for (std::size_t i = 0; i < stations_.size(); ++i) {
@@ -678,9 +1062,10 @@ std::vector<StationStats> PhaseSim::stationStats() const {
   return out;
 }
 
+// A waypoint holds configuration only for the endpoints of the services it serves.
 double PhaseSim::waypointEndpoints(std::size_t station) const {
   for (PodId p = 0; p < s_.pods.size(); ++p) {
-    if (waypoint_station_[p] != station) continue;
+    if (pods_rt_[p].waypoint != station) continue;
     const auto wp = s_.pods[p].owner_id;
     double n = 0;
     for (ServiceId sv = 0; sv < s_.services.size(); ++sv) {
@@ -742,6 +1127,14 @@ models::PhaseReport simulatePhase(const models::Scenario& s, const models::MeshS
   return r;
 }
 
+models::PhaseReport simulateRollout(const models::Scenario& s, const models::MeshState& from,
+                                    const models::MeshState& to, const std::string& wave, const SimOptions& opts) {
+  PhaseSim ps(s, from, opts, &to, wave);
+  auto r = ps.run();
+  r.findings = models::analyzePhase(s, to);
+  return r;
+}
+
 std::optional<models::Report> simulateScenario(const models::Scenario& s, const SimOptions& opts,
                                                const ProgressFn& progress) {
   models::Report rep;
@@ -751,14 +1144,23 @@ std::optional<models::Report> simulateScenario(const models::Scenario& s, const 
   rep.profile_kind = s.profile.provenance.kind;
   rep.seed = opts.seed ? opts.seed : s.seed;
   const auto phases = models::allPhases(s);
+  const std::size_t total = opts.rollouts ? 2 * phases.size() - 1 : phases.size();
+  std::size_t done = 0;
   for (std::size_t i = 0; i < phases.size(); ++i) {
+    if (i > 0 && opts.rollouts) {
+      // The wave's gates judge its rollout window too: capacity dips are what gates catch.
+      auto rollout = simulateRollout(s, phases[i - 1], phases[i], s.plan.waves[i - 1].name, opts);
+      for (const auto& g : s.plan.waves[i - 1].gates) rollout.gates.push_back(evaluateGate(s, g, rollout));
+      rep.phases.push_back(std::move(rollout));
+      if (progress && !progress(++done, total)) return std::nullopt;
+    }
     auto pr = simulatePhase(s, phases[i], opts);
     if (i > 0) {
       // A wave's gates judge the steady state after it.
       for (const auto& g : s.plan.waves[i - 1].gates) pr.gates.push_back(evaluateGate(s, g, pr));
     }
     rep.phases.push_back(std::move(pr));
-    if (progress && !progress(i + 1, phases.size())) return std::nullopt;
+    if (progress && !progress(++done, total)) return std::nullopt;
   }
   return rep;
 }

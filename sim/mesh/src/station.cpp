@@ -25,6 +25,7 @@ void Station::startMeasuring() {
 }
 
 void Station::addBackgroundWork(std::int64_t work_ns) {
+  total_work_ns_ += work_ns;
   if (measuring_) work_ns_ += work_ns;
 }
 
@@ -51,6 +52,7 @@ void Station::start(Job job) {
   ++node_->busy;
   const double speed = std::min(1.0, node_->vcpus / static_cast<double>(node_->busy));
   const auto service_ns = static_cast<std::int64_t>(static_cast<double>(job.work_ns) / speed);
+  total_work_ns_ += job.work_ns;
   if (measuring_) work_ns_ += job.work_ns;
   sim_.schedule(service_ns, [this, arrived = job.arrived_ns, d = std::move(job.done)] {
     touch();

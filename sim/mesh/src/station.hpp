@@ -43,6 +43,9 @@ class Station {
   [[nodiscard]] double occupancyIntegral() const;
   [[nodiscard]] std::int64_t measuredSinceNs() const { return measure_start_; }
   [[nodiscard]] int servers() const { return servers_; }
+  // All work since creation, measured or not (what an HPA samples).
+  [[nodiscard]] std::int64_t totalWorkNs() const { return total_work_ns_; }
+  [[nodiscard]] int inSystem() const { return busy_ + static_cast<int>(queue_.size()); }
 
  private:
   struct Job {
@@ -64,6 +67,7 @@ class Station {
   std::int64_t last_change_ = 0;
   double occupancy_ = 0;
   std::int64_t work_ns_ = 0;
+  std::int64_t total_work_ns_ = 0;
   std::uint64_t arrivals_ = 0, completions_ = 0, rejections_ = 0;
   double sojourn_sum_ns_ = 0;
 };

@@ -34,17 +34,22 @@ TEST_CASE("simulate exits 1 when a gate fails and says which in JUnit", "[cli][s
   CHECK(runSimulate(o, out, err) == 1);
   CHECK(err.str().empty());
   const auto xml = slurp(o.junit_file);
-  CHECK(xml.find("<testsuites tests=\"3\" failures=\"1\">") != std::string::npos);
+  // Each wave's gates judge its rollout window and the steady state after it: 2 x 3 cases;
+  // the 1us gate fails in both of its phases.
+  CHECK(xml.find("<testsuites tests=\"6\" failures=\"2\">") != std::string::npos);
   CHECK(xml.find("<testcase classname=\"ok-wave\" name=\"p99 of in &lt;= 1s\"/>") != std::string::npos);
+  CHECK(xml.find("<testcase classname=\"rollout ok-wave\" name=\"p99 of in &lt;= 1s\"/>") != std::string::npos);
   CHECK(xml.find("<testcase classname=\"strict-wave\" name=\"p50 of shop/web -&gt; shop/api &lt;= 1us\">") !=
         std::string::npos);
   CHECK(xml.find("<failure message=\"measured") != std::string::npos);
   const auto j = nlohmann::json::parse(slurp(o.json_file));
   CHECK(j["schema"] == "meshtwin/report/v1");
   CHECK(j["all_gates_hold"] == false);
-  REQUIRE(j["phases"].size() == 3);
-  CHECK(j["phases"][1]["gates"][0]["holds"] == true);
-  CHECK(j["phases"][2]["gates"][0]["holds"] == false);
+  REQUIRE(j["phases"].size() == 5);  // baseline, then a rollout window and a steady state per wave
+  CHECK(j["phases"][1]["kind"] == "rollout");
+  CHECK(j["phases"][2]["name"] == "ok-wave");
+  CHECK(j["phases"][2]["gates"][0]["holds"] == true);
+  CHECK(j["phases"][4]["gates"][0]["holds"] == false);
   CHECK(out.str().find("a gate FAILED") != std::string::npos);
 }
 
@@ -57,7 +62,7 @@ TEST_CASE("simulate exits 0 when every gate holds", "[cli][simulate]") {
   CHECK(runSimulate(o, out, err) == 0);
   const auto j = nlohmann::json::parse(out.str());
   CHECK(j["all_gates_hold"] == true);
-  CHECK(j["phases"].size() == 4);
+  CHECK(j["phases"].size() == 7);
 }
 
 TEST_CASE("simulate rejects bad input with exit 2", "[cli][simulate]") {

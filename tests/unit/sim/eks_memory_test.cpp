@@ -14,10 +14,18 @@ TEST_CASE("eks-1000: the sidecar -> ambient memory saving is what the profile im
   sim::SimOptions o;
   o.duration_ns = 6'000'000'000;
   o.warmup_ns = 1'000'000'000;
+  o.rollouts = false;  // steady states only
   const auto report = sim::simulateScenario(s, o);
   REQUIRE(report);
-  const auto& baseline = report->phases.at(0);   // every pod has a sidecar
-  const auto& ambient = report->phases.at(1);    // wave 1: ambient L4 everywhere, no waypoint
+  const auto phase = [&](const std::string& name) -> const models::PhaseReport& {
+    for (const auto& p : report->phases) {
+      if (p.name == name) return p;
+    }
+    FAIL("no phase " << name);
+    return report->phases.front();
+  };
+  const auto& baseline = phase("baseline");            // every pod has a sidecar
+  const auto& ambient = phase("wave-1-ambient-l4");    // ambient L4 everywhere, no waypoint
 
   // Hand arithmetic with istio-1.24-published, ignoring per-connection memory:
   //   sidecar  = 40 MiB base + 1,000 endpoints x 230 KiB = 40 + 224.61 MiB = 264.61 MiB

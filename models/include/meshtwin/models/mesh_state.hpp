@@ -21,6 +21,9 @@ struct MeshState {
   std::vector<std::optional<WaypointId>> service_waypoint;   // per service: waypoint for service-addressed traffic
   std::vector<std::optional<WaypointId>> service_binding_missing;  // bound to a waypoint not (yet) deployed
   std::vector<std::optional<WaypointId>> workload_waypoint;  // per workload: waypoint for pod-addressed traffic
+  // Per pod, when it differs from its workload's mode: during a rolling restart the old
+  // pods keep the mode they were started with. Indexed by PodId; may be shorter than pods.
+  std::vector<std::optional<MeshMode>> pod_mode;
 
   [[nodiscard]] MeshMode modeOf(const Scenario& s, PodId p) const;
 };

@@ -24,7 +24,7 @@ struct LatencySummary {
 
 struct ComponentUsage {
   std::string kind;        // app | sidecar | ztunnel | waypoint
-  int instances = 0;
+  double instances = 0;  // time-averaged over the window (HPA and rollouts change it)
   double cpu_millicores = 0;  // total over instances, from the work done
   double memory_bytes = 0;    // total over instances
   double max_instance_cpu_millicores = 0;
@@ -66,6 +66,12 @@ struct PhaseReport {
   int nodes_needed = 0;
   std::vector<GateResult> gates;
   std::vector<Finding> findings;
+  // Rollout windows only:
+  double rollout_s = 0;          // from the start of the wave until its last pod was ready
+  bool rollout_complete = true;  // false: pods still pending or not ready at the limit
+  int max_pending_pods = 0;      // pods that could not be scheduled, at worst
+  std::uint64_t connections_reset = 0;  // calls cut by ambient enrolment
+  std::map<std::string, std::vector<std::pair<double, int>>> waypoint_replicas;  // HPA: (t_s, replicas) per waypoint
   [[nodiscard]] double errorRate() const { return requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0; }
 };
 

@@ -20,8 +20,15 @@ struct SimOptions {
   std::uint64_t seed = 0;                    // 0: the scenario's seed
   std::optional<std::int64_t> duration_ns;   // default: the entry points' load duration
   std::int64_t warmup_ns = 5'000'000'000;    // excluded from measurement (capped at 20% of the run)
-  int proxy_queue_limit = 4096;              // requests waiting at one proxy before it answers 503
+  // Requests waiting at one proxy before it answers 503: Envoy's default circuit breaker
+  // (max_pending_requests 1024) and the same bound for ztunnel.
+  int proxy_queue_limit = 1024;
   int app_queue_limit = 1024;                // requests waiting at one app replica before 503
+  std::int64_t pod_startup_ns = 10'000'000'000;   // from scheduling to ready (image pulled)
+  std::int64_t sidecar_startup_ns = 2'000'000'000;  // extra when the pod carries a sidecar
+  std::int64_t rollout_settle_ns = 30'000'000'000;  // measured after the last pod is ready
+  std::int64_t rollout_limit_ns = 3'600'000'000'000;  // a rollout still running then is reported stuck
+  bool rollouts = true;                      // also simulate the window of each wave's rollout
 };
 
 // Called after each phase with (phases done, phases in all); return false to cancel.
@@ -41,6 +48,10 @@ struct StationStats {
 // Simulates one phase in steady state; `stations`, when given, receives per-station figures.
 models::PhaseReport simulatePhase(const models::Scenario& s, const models::MeshState& m, const SimOptions& opts,
                                   std::vector<StationStats>* stations = nullptr);
+// Simulates the rollout of a wave: traffic flows while the mesh moves from `from` to `to`
+// (rolling restarts, enrolment, waypoints starting). The report's kind is "rollout".
+models::PhaseReport simulateRollout(const models::Scenario& s, const models::MeshState& from,
+                                    const models::MeshState& to, const std::string& wave, const SimOptions& opts);
 // Every phase of the plan, in order; nullopt when cancelled through `progress`.
 std::optional<models::Report> simulateScenario(const models::Scenario& s, const SimOptions& opts,
                                                const ProgressFn& progress = {});
