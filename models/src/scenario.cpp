@@ -120,6 +120,24 @@ const char* toString(WaypointBinding::Scope s) {
   return "?";
 }
 
+const char* toString(Fault::Kind k) {
+  switch (k) {
+    case Fault::Kind::NodeLoss: return "nodeLoss";
+    case Fault::Kind::ZoneLoss: return "zoneLoss";
+    case Fault::Kind::WaypointCrash: return "waypointCrash";
+    case Fault::Kind::ClockSkew: return "clockSkew";
+  }
+  return "?";
+}
+
+bool Fault::appliesTo(const std::string& phase) const {
+  if (phases.empty()) return true;
+  // A wave's rollout window counts as that wave.
+  const std::string rollout = "rollout ";
+  const auto name = phase.rfind(rollout, 0) == 0 ? phase.substr(rollout.size()) : phase;
+  return std::find(phases.begin(), phases.end(), name) != phases.end();
+}
+
 double LoadSegment::rpsAt(std::int64_t t_ns) const {
   switch (kind) {
     case Kind::Constant: return rps;

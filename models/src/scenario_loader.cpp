@@ -79,7 +79,7 @@ class Loader {
     }
     if (!r_.isMap(root, "scenario", "the document")) return;
     r_.checkKeys(root, "scenario", {"apiVersion", "kind", "metadata", "profile", "seed", "defaults", "cluster",
-                                    "workloads", "services", "entryPoints", "mesh", "plan"});
+                                    "workloads", "services", "entryPoints", "mesh", "plan", "faults"});
     const auto api = r_.str(root, "apiVersion", "scenario", true);
     if (api && *api != kApiVersion) {
       r_.error(root["apiVersion"], "scenario", "apiVersion \"" + *api + "\" is not supported",
@@ -143,6 +143,7 @@ class Loader {
     if (plan.IsDefined()) preReadPlanWaypoints(plan);
     if (mesh.IsDefined()) readMesh(mesh);
     if (plan.IsDefined()) readPlan(plan);
+    if (const auto faults = root["faults"]; faults.IsDefined()) readFaults(faults);
     for (const auto& ns : namespaceSet()) s_.namespaces.push_back(ns);
     // Cycles need every call resolved; other errors elsewhere do not hide them.
     if (calls_resolved) detail::checkCallCycles(s_, diags_);
@@ -1121,6 +1122,82 @@ class Loader {
         const YAML::Node v = c.begin()->second;
         if (auto id = readWaypoint(v, false)) plan_waypoints_[markOf(v)] = *id;
       }
+    }
+  }
+
+  // ---- faults ---------------------------------------------------------------------------
+  void readFaults(const YAML::Node& list) {
+    if (!r_.isSeq(list, "scenario", "faults")) return;
+    static const std::vector<std::string> kinds = {"nodeLoss", "zoneLoss", "waypointCrash", "clockSkew"};
+    for (const auto& n : list) {
+      if (!n.IsMap() || n.size() != 1) {
+        r_.error(n, "fault", "a fault must be one of nodeLoss, zoneLoss, waypointCrash or clockSkew",
+                 "e.g. - nodeLoss: {node: general-eu-west-1a-0, at: 60s}");
+        continue;
+      }
+      const auto kind = n.begin()->first.as<std::string>("");
+      const YAML::Node v = n.begin()->second;
+      const std::string obj = "fault " + kind;
+      if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+        r_.error(n.begin()->first, "fault", "unknown fault \"" + kind + "\"", suggestionHint(kind, kinds, "faults"));
+        continue;
+      }
+      if (!r_.isMap(v, obj, kind.c_str())) continue;
+      Fault f;
+      f.loc = r_.loc(n);
+      if (kind == "nodeLoss" || kind == "clockSkew") {
+        f.kind = kind == "nodeLoss" ? Fault::Kind::NodeLoss : Fault::Kind::ClockSkew;
+        if (kind == "nodeLoss") r_.checkKeys(v, obj, {"node", "at", "phases"});
+        else r_.checkKeys(v, obj, {"node", "at", "duration", "skew", "phases"});
+        if (auto name = r_.str(v, "node", obj, true)) {
+          std::vector<std::string> names;
+          for (models::NodeId i = 0; i < s_.nodes.size(); ++i) {
+            if (s_.nodes[i].name == *name) f.node = i;
+            names.push_back(s_.nodes[i].name);
+          }
+          if (!f.node) r_.error(v["node"], obj, "unknown node \"" + *name + "\"", suggestionHint(*name, names, "nodes") + " (nodes are named <pool>-<zone>-<index>)");
+        }
+        if (kind == "clockSkew") {
+          f.skew_ns = r_.quantity(v, "skew", obj, parseDurationNs, true).value_or(0);
+          f.duration_ns = r_.quantity(v, "duration", obj, parseDurationNs).value_or(0);
+        }
+      } else if (kind == "zoneLoss") {
+        f.kind = Fault::Kind::ZoneLoss;
+        r_.checkKeys(v, obj, {"zone", "at", "phases"});
+        if (auto z = r_.str(v, "zone", obj, true)) {
+          f.zone = s_.findZone(*z);
+          if (!f.zone) r_.error(v["zone"], obj, "unknown zone \"" + *z + "\"", suggestionHint(*z, zoneNames(), "zones"));
+        }
+      } else {
+        f.kind = Fault::Kind::WaypointCrash;
+        r_.checkKeys(v, obj, {"waypoint", "at", "phases"});
+        if (auto w = r_.str(v, "waypoint", obj, true)) {
+          const auto slash = w->find('/');
+          if (slash != std::string::npos) f.waypoint = s_.findWaypoint(w->substr(0, slash), w->substr(slash + 1));
+          if (!f.waypoint) {
+            std::vector<std::string> keys;
+            for (const auto& wp : s_.waypoints) keys.push_back(wp.key());
+            r_.error(v["waypoint"], obj, "unknown waypoint \"" + *w + "\"",
+                     slash == std::string::npos ? "write it as namespace/name" : suggestionHint(*w, keys, "waypoints"));
+          }
+        }
+      }
+      f.at_ns = r_.quantity(v, "at", obj, parseDurationNs, true).value_or(0);
+      if (auto phases = r_.strings(v, "phases", obj)) {
+        std::size_t i = 0;
+        for (const auto& p : *phases) {
+          bool known = p == "baseline";
+          std::vector<std::string> names{"baseline"};
+          for (const auto& w : s_.plan.waves) {
+            known = known || w.name == p;
+            names.push_back(w.name);
+          }
+          if (!known) r_.error(v["phases"][i], obj, "unknown phase \"" + p + "\"", suggestionHint(p, names, "phases"));
+          ++i;
+        }
+        f.phases = *phases;
+      }
+      s_.faults.push_back(std::move(f));
     }
   }
 

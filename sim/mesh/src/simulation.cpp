@@ -101,6 +101,8 @@ class PhaseSim {
   void countReset() {
     if (measuring(sim_.now())) ++resets_;
   }
+  // Why a new mTLS handshake with a proxy on node n fails now, if it does.
+  std::optional<std::string> handshakeBlocked(models::NodeId n) const;
 
  private:
   friend struct CallFlow;
@@ -125,6 +127,16 @@ class PhaseSim {
   void markReady(PodId p);
   void terminatePod(PodId p);
   void retryPending();
+
+  // Faults.
+  void scheduleFaults();
+  void loseNode(models::NodeId n, const std::string& cause);
+  void crashWaypoint(models::WaypointId wp);
+  std::vector<bool> node_dead_;
+  struct Skew {
+    std::int64_t from_ns, to_ns, amount_ns;
+  };
+  std::vector<std::vector<Skew>> skews_;  // per node
 
   // Controllers.
   void startRollout();
@@ -226,7 +238,10 @@ struct CallFlow {
     }
   }
 
-  std::string stationName(std::size_t st) const { return ps.info_[st].kind + " " + ps.info_[st].name; }
+  std::string failureOf(std::size_t st) const {
+    const auto& station = *ps.stations_[st];
+    return station.dead() ? station.deathCause() : ps.info_[st].kind + " " + ps.info_[st].name + ": queue full";
+  }
 
   // Forward: hop `pos` onward.
   void forward() {
@@ -247,7 +262,9 @@ struct CallFlow {
         return;
       }
       if (h.kind == HopKind::Link) {
-        const auto delay = linkDelay(pos, req_bytes, true);
+        std::int64_t handshake_ns = 0;
+        if (auto err = openConnection(pos, handshake_ns)) return fail(*err);
+        const auto delay = linkDelay(pos, req_bytes, true) + handshake_ns;
         ++pos;
         ps.sim().schedule(delay, [this] { forward(); });
         return;
@@ -258,7 +275,7 @@ struct CallFlow {
       if (pos > 0 && new_connection[pos - 1]) work += info.profile->cpu_per_connection_ns;  // accepting side
       ++pos;
       ps.stations_[st]->submit(work, [this, st](bool ok) {
-        if (!ok) return fail(stationName(st) + ": queue full");
+        if (!ok) return fail(failureOf(st));
         forward();
       });
       return;
@@ -280,7 +297,7 @@ struct CallFlow {
       const auto st = *ps.stationOf(h);
       const auto& info = ps.info_[st];
       ps.stations_[st]->submit(proxyWorkNs(*info.profile, resp_bytes, false), [this, st](bool ok) {
-        if (!ok) return fail(stationName(st) + ": queue full");
+        if (!ok) return fail(failureOf(st));
         backward();
       });
       return;
@@ -288,6 +305,9 @@ struct CallFlow {
     if (wasReset()) {
       ps.countReset();
       return fail("connection reset by ambient enrolment");
+    }
+    if (ps.sim().now() - started > ps.o_.request_timeout_ns) {
+      return fail("timeout after " + models::formatDurationNs(ps.o_.request_timeout_ns) + " (503 UT)");
     }
     releasePools();
     ps.recordEdge(edge, started, true);
@@ -311,28 +331,35 @@ struct CallFlow {
       if (is_forward) ps.zone_bytes_[{from_zone, to_zone}] += wire;
       else ps.zone_bytes_[{to_zone, from_zone}] += wire;
     }
-    std::int64_t delay = net.rttNs(h.locality) / 2 + static_cast<std::int64_t>(wire * 8e9 / net.bandwidth_bps);
-    if (is_forward && pools[i] == nullptr && h.tunnel != Tunnel::Plaintext && i > 0) {
-      // The proxy before this link originates a pooled mTLS connection to the next proxy.
-      const auto from_st = ps.stationOf(path.hops[i - 1]);
-      const auto to_st = i + 1 < path.hops.size() ? ps.stationOf(path.hops[i + 1]) : std::nullopt;
-      if (from_st && to_st) {
-        const auto src_pod = path.hops.front().pod.value_or(0);
-        Pool* pool = ps.poolFor(*from_st, *to_st, src_pod, h.tunnel, protocol);
-        pools[i] = pool;
-        if (pool->active + 1 > pool->connections * pool->streams_per_connection) {
-          ++pool->connections;
-          new_connection[i] = true;
-          ps.info_[*from_st].connections += 1;
-          ps.info_[*to_st].connections += 1;
-          ps.stations_[*from_st]->addBackgroundWork(ps.info_[*from_st].profile->cpu_per_connection_ns);
-          // TCP and TLS 1.3 handshakes cost one more round trip before the request goes.
-          delay += net.rttNs(h.locality);
-        }
-        ++pool->active;
+    return net.rttNs(h.locality) / 2 + static_cast<std::int64_t>(wire * 8e9 / net.bandwidth_bps);
+  }
+
+  // Before the request crosses link i: the proxy in front of it takes a pooled mTLS
+  // connection to the next proxy, opening (and paying for) a new one when all are full.
+  // Returns why the handshake failed, if it did.
+  std::optional<std::string> openConnection(std::size_t i, std::int64_t& extra_delay_ns) {
+    const auto& h = path.hops[i];
+    if (h.tunnel == Tunnel::Plaintext || i == 0) return std::nullopt;
+    const auto from_st = ps.stationOf(path.hops[i - 1]);
+    const auto to_st = i + 1 < path.hops.size() ? ps.stationOf(path.hops[i + 1]) : std::nullopt;
+    if (!from_st || !to_st) return std::nullopt;
+    const auto src_pod = path.hops.front().pod.value_or(0);
+    Pool* pool = ps.poolFor(*from_st, *to_st, src_pod, h.tunnel, protocol);
+    if (pool->active + 1 > pool->connections * pool->streams_per_connection) {
+      for (auto st : {*from_st, *to_st}) {
+        if (auto why = ps.handshakeBlocked(ps.info_[st].node)) return why;
       }
+      ++pool->connections;
+      new_connection[i] = true;
+      ps.info_[*from_st].connections += 1;
+      ps.info_[*to_st].connections += 1;
+      ps.stations_[*from_st]->addBackgroundWork(ps.info_[*from_st].profile->cpu_per_connection_ns);
+      // TCP and TLS 1.3 handshakes cost one more round trip before the request goes.
+      extra_delay_ns = ps.scenario().network.rttNs(h.locality);
     }
-    return delay;
+    ++pool->active;
+    pools[i] = pool;
+    return std::nullopt;
   }
 
   models::ZoneId entry_zone = 0;
@@ -539,7 +566,7 @@ void PhaseSim::terminatePod(PodId p) {
   node_free_[pod.node].first += rt.cpu_req_m;
   node_free_[pod.node].second += rt.mem_req;
   for (auto st : {std::optional<std::size_t>(rt.app), rt.sidecar, rt.waypoint}) {
-    if (st && *st != SIZE_MAX) info_[*st].ended_ns = sim_.now();
+    if (st && *st != SIZE_MAX) info_[*st].ended_ns = std::min(info_[*st].ended_ns, sim_.now());
   }
   retryPending();
 }
@@ -892,6 +919,7 @@ models::PhaseReport PhaseSim::run() {
     recordReplicas(wp);
     if (s_.waypoints[wp].hpa) sim_.schedule(15'000'000'000, [this, wp] { hpaTick(wp); });
   }
+  scheduleFaults();
   sim_.runUntil(warmup);
   for (auto& st : stations_) st->startMeasuring();
   // The wave starts 1 s into the window, so the requests it cuts were started inside it.
@@ -1041,6 +1069,81 @@ models::PhaseReport PhaseSim::run() {
     r.mesh_compute_usd_per_month += (cpu_price * cores + ram_price * mem_gib) * kHoursPerMonth;
   }
   return r;
+}
+
+// ---- faults ---------------------------------------------------------------------------
+void PhaseSim::scheduleFaults() {
+  const std::string phase = to_ ? "rollout " + wave_ : m_.phase_name;
+  node_dead_.assign(s_.nodes.size(), false);
+  skews_.assign(s_.nodes.size(), {});
+  for (const auto& f : s_.faults) {
+    if (!f.appliesTo(phase)) continue;
+    const auto at = f.at_ns;  // from the start of the phase, warm-up included
+    switch (f.kind) {
+      case models::Fault::Kind::NodeLoss:
+        sim_.scheduleAt(at, [this, n = *f.node] { loseNode(n, "node " + s_.nodes[n].name + " lost"); });
+        break;
+      case models::Fault::Kind::ZoneLoss:
+        sim_.scheduleAt(at, [this, z = *f.zone] {
+          for (models::NodeId n = 0; n < s_.nodes.size(); ++n) {
+            if (s_.nodes[n].zone == z) loseNode(n, "zone " + s_.zones[z].name + " lost");
+          }
+        });
+        break;
+      case models::Fault::Kind::WaypointCrash:
+        sim_.scheduleAt(at, [this, wp = *f.waypoint] { crashWaypoint(wp); });
+        break;
+      case models::Fault::Kind::ClockSkew:
+        skews_[*f.node].push_back({at, f.duration_ns > 0 ? at + f.duration_ns : INT64_MAX, f.skew_ns});
+        break;
+    }
+  }
+}
+
+std::optional<std::string> PhaseSim::handshakeBlocked(models::NodeId n) const {
+  for (const auto& sk : skews_.empty() ? std::vector<Skew>{} : skews_[n]) {
+    if (sim_.now() >= sk.from_ns && sim_.now() < sk.to_ns && sk.amount_ns > o_.certificate_backdate_ns)
+      return "mTLS handshake failed on node " + s_.nodes[n].name + ": certificate not yet valid (clock " +
+             models::formatDurationNs(sk.amount_ns) + " behind)";
+  }
+  return std::nullopt;
+}
+
+// The node is gone at once: whatever its stations hold fails. Its pods stay endpoints
+// until the node controller notices (node-monitor grace period), so calls routed to them
+// fail too; then the ReplicaSets replace them elsewhere, or leave them pending.
+void PhaseSim::loseNode(models::NodeId n, const std::string& cause) {
+  if (node_dead_[n]) return;
+  node_dead_[n] = true;
+  for (std::size_t i = 0; i < stations_.size(); ++i) {
+    if (info_[i].node == n && !stations_[i]->dead()) {
+      stations_[i]->kill(cause);
+      info_[i].ended_ns = sim_.now();
+    }
+  }
+  sim_.schedule(o_.node_failure_detection_ns, [this, n] {
+    std::vector<PodId> lost;
+    for (PodId p = 0; p < s_.pods.size(); ++p) {
+      if (s_.pods[p].node == n && !pods_rt_[p].terminating) lost.push_back(p);
+    }
+    for (auto p : lost) terminatePod(p);
+    node_free_[n] = {-1e18, -1e18};  // nothing schedules there any more
+    for (auto p : lost) createPod({s_.pods[p].owner, s_.pods[p].owner_id, {}});
+  });
+}
+
+// Every replica of the waypoint crashes; each is replaced and ready again after a pod
+// startup. Meanwhile ambient clients of its services have no waypoint to go through.
+void PhaseSim::crashWaypoint(models::WaypointId wp) {
+  std::vector<PodId> crashed;
+  for (PodId p = 0; p < s_.pods.size(); ++p) {
+    const auto& pod = s_.pods[p];
+    if (pod.owner != models::Pod::Owner::Waypoint || pod.owner_id != wp || pods_rt_[p].terminating) continue;
+    if (pods_rt_[p].waypoint) stations_[*pods_rt_[p].waypoint]->kill("waypoint " + s_.waypoints[wp].key() + " crashed");
+    crashed.push_back(p);
+  }
+  for (auto p : crashed) terminatePod(p);
+  for (std::size_t i = 0; i < crashed.size(); ++i) createPod({models::Pod::Owner::Waypoint, wp, {}});
 }
 
 std::vector<StationStats> PhaseSim::stationStats() const {

@@ -29,7 +29,22 @@ void Station::addBackgroundWork(std::int64_t work_ns) {
   if (measuring_) work_ns_ += work_ns;
 }
 
+void Station::kill(std::string cause) {
+  if (dead_) return;
+  touch();
+  dead_ = true;
+  death_cause_ = std::move(cause);
+  while (!queue_.empty()) {
+    sim_.schedule(0, [d = std::move(queue_.front().done)] { d(false); });
+    queue_.pop_front();
+  }
+}
+
 void Station::submit(std::int64_t work_ns, Done done) {
+  if (dead_) {
+    sim_.schedule(0, [d = std::move(done)] { d(false); });
+    return;
+  }
   if (busy_ < servers_) {
     touch();
     if (measuring_) ++arrivals_;
@@ -67,7 +82,7 @@ void Station::start(Job job) {
       queue_.pop_front();
       start(std::move(next));
     }
-    d(true);
+    d(!dead_);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <string>
 
 #include "meshtwin/engine/simulator.hpp"
 
@@ -32,6 +33,11 @@ class Station {
   // Counts CPU work that does not queue (e.g. the sending side of a TLS handshake).
   void addBackgroundWork(std::int64_t work_ns);
   void startMeasuring();
+  // The station is gone (its node lost, its pod crashed): what it holds and what arrives
+  // later fail with `cause`.
+  void kill(std::string cause);
+  [[nodiscard]] bool dead() const { return dead_; }
+  [[nodiscard]] const std::string& deathCause() const { return death_cause_; }
 
   // Measurements since startMeasuring():
   [[nodiscard]] std::int64_t workNs() const { return work_ns_; }
@@ -68,6 +74,8 @@ class Station {
   double occupancy_ = 0;
   std::int64_t work_ns_ = 0;
   std::int64_t total_work_ns_ = 0;
+  bool dead_ = false;
+  std::string death_cause_;
   std::uint64_t arrivals_ = 0, completions_ = 0, rejections_ = 0;
   double sojourn_sum_ns_ = 0;
 };

@@ -270,6 +270,22 @@ struct Plan {
   std::vector<Wave> waves;
 };
 
+// A fault injected into phases of the simulation.
+struct Fault {
+  enum class Kind { NodeLoss, ZoneLoss, WaypointCrash, ClockSkew };
+  Kind kind = Kind::NodeLoss;
+  std::optional<NodeId> node;             // NodeLoss, ClockSkew
+  std::optional<ZoneId> zone;             // ZoneLoss
+  std::optional<WaypointId> waypoint;     // WaypointCrash
+  std::int64_t at_ns = 0;                 // from the start of the phase (its warm-up included)
+  std::int64_t duration_ns = 0;           // 0: until the end (ClockSkew); losses are permanent
+  std::int64_t skew_ns = 0;               // ClockSkew: how far the node's clock is behind
+  std::vector<std::string> phases;        // phase names ("baseline", wave names); empty = all
+  SourceLoc loc;
+  [[nodiscard]] bool appliesTo(const std::string& phase) const;
+};
+const char* toString(Fault::Kind k);
+
 struct Pod {
   std::string name;  // <workload>-<i> or <waypoint>-<i>
   enum class Owner { Workload, Waypoint };
@@ -309,6 +325,7 @@ struct Scenario {
   std::vector<bool> peer_authn_initial;
 
   Plan plan;
+  std::vector<Fault> faults;
 
   // Placement of the baseline: workload pods then waypoint pods.
   std::vector<Pod> pods;
