@@ -52,10 +52,15 @@ nlohmann::json toJson(const Report& r) {
       findings.push_back({{"severity", toString(f.severity)}, {"code", f.code}, {"object", f.object},
                           {"message", f.message}, {"hint", f.hint}});
     }
+    nlohmann::json series = nlohmann::json::array();
+    for (const auto& pt : p.series) {
+      series.push_back({{"t_s", pt.t_s}, {"requests", pt.requests}, {"errors", pt.errors}, {"p50_ms", pt.p50_ms},
+                        {"p99_ms", pt.p99_ms}});
+    }
     nlohmann::json replicas = nlohmann::json::object();
-    for (const auto& [wp, series] : p.waypoint_replicas) {
+    for (const auto& [wp, steps] : p.waypoint_replicas) {
       auto arr = nlohmann::json::array();
-      for (const auto& [t, n] : series) arr.push_back({{"t_s", t}, {"replicas", n}});
+      for (const auto& [t, n] : steps) arr.push_back({{"t_s", t}, {"replicas", n}});
       replicas[wp] = arr;
     }
     nlohmann::json causes = nlohmann::json::object();
@@ -81,7 +86,8 @@ nlohmann::json toJson(const Report& r) {
                         {"complete", p.rollout_complete},
                         {"max_pending_pods", p.max_pending_pods},
                         {"connections_reset", p.connections_reset}}},
-                      {"waypoint_replicas", replicas}});
+                      {"waypoint_replicas", replicas},
+                      {"series", series}});
   }
   return {{"schema", r.schema},
           {"generator", r.generator},

@@ -46,7 +46,14 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
                      "Simulated time per phase, e.g. 2m (default: the entry points' load duration)");
   simcmd->add_option("--warmup", sim.warmup, "Simulated time excluded from measurement at the start of each phase")
       ->capture_default_str();
-  simcmd->add_flag("--progress", sim.progress, "Print a line per finished phase on stderr");
+  simcmd->add_option("--series-step", sim.series_step, "Also report a time series per phase at this step, e.g. 10s");
+  simcmd->add_option("--replications", sim.replications,
+                     "Run N independent replications (seeds SEED..SEED+N-1) and report mean and 95% confidence interval")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  simcmd->add_flag("--no-rollouts", sim.no_rollouts, "Simulate the steady states only, not the rollout windows");
+  simcmd->add_flag("--progress", sim.progress,
+                   "Print a line per finished phase on stderr (on a terminal a progress bar is drawn anyway)");
 
   try {
     app.parse(argc, argv);

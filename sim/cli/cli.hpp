@@ -29,7 +29,10 @@ struct SimulateOptions {
   std::uint64_t seed = 0;        // 0: the scenario's seed
   std::string duration;          // override the load's duration, e.g. "2m"
   std::string warmup = "5s";
-  bool progress = false;         // progress lines on stderr
+  std::string series_step;       // e.g. "10s": a time series per phase
+  int replications = 1;          // independent runs (seeds seed..seed+N-1): mean and 95% CI
+  bool no_rollouts = false;      // steady states only
+  bool progress = false;         // progress lines on stderr (a bar is drawn anyway on a terminal)
 };
 int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& err);
 

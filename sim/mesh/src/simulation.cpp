@@ -178,6 +178,11 @@ class PhaseSim {
   std::map<std::string, std::uint64_t> causes_;
   std::map<std::pair<models::ZoneId, models::ZoneId>, double> zone_bytes_;
   std::uint64_t resets_ = 0;
+  struct SeriesBucket {
+    engine::LatencyHistogram hist;
+    std::uint64_t requests = 0, errors = 0;
+  };
+  std::map<std::int64_t, SeriesBucket> series_;  // by step index
   // Pending pods and controllers.
   std::deque<PodRequest> pending_;
   int max_pending_ = 0;
@@ -706,6 +711,12 @@ void PhaseSim::entryArrival(std::size_t ep_index) {
 
 void PhaseSim::recordEntry(std::size_t ep, std::int64_t started, bool ok, const std::string& cause) {
   if (!measuring(started)) return;
+  if (o_.series_step_ns > 0) {
+    auto& b = series_[(started - measure_from_) / o_.series_step_ns];
+    ++b.requests;
+    if (ok) b.hist.record(sim_.now() - started);
+    else ++b.errors;
+  }
   ++entry_requests_[ep];
   if (ok) {
     entry_hist_[ep].record(sim_.now() - started);
@@ -1002,6 +1013,15 @@ models::PhaseReport PhaseSim::run() {
     }
   }
   for (const auto& [wp, series] : replica_series_) r.waypoint_replicas[s_.waypoints[wp].key()] = series;
+  for (const auto& [step, b] : series_) {
+    models::SeriesPoint pt;
+    pt.t_s = static_cast<double>(step * o_.series_step_ns) / 1e9;
+    pt.requests = b.requests;
+    pt.errors = b.errors;
+    pt.p50_ms = static_cast<double>(b.hist.percentile(50)) / 1e6;
+    pt.p99_ms = static_cast<double>(b.hist.percentile(99)) / 1e6;
+    r.series.push_back(pt);
+  }
 
   // Network: bytes per zone pair, priced per direction for cross-zone pairs.
   const double to_month = kHoursPerMonth * 3600.0 / window_s;

@@ -93,3 +93,27 @@ TEST_CASE("golden report: default scenario, seed 42, 60 s per phase", "[cli][sim
   REQUIRE_FALSE(golden.empty());
   CHECK(out.str() == golden);
 }
+
+TEST_CASE("replications report a mean and a 95% interval; series come at the step asked", "[cli][simulate]") {
+  SimulateOptions o;
+  o.scenario = "tests/data/good/gates.yaml";
+  o.replications = 3;
+  o.series_step = "5s";
+  o.no_rollouts = true;
+  o.warmup = "2s";
+  o.output = "json";
+  std::ostringstream out, err;
+  runSimulate(o, out, err);
+  const auto j = nlohmann::json::parse(out.str());
+  REQUIRE(j.contains("replications"));
+  CHECK(j["replications"]["n"] == 3);
+  CHECK(j["replications"]["seeds"] == nlohmann::json::array({5, 6, 7}));
+  const auto& cpu = j["replications"]["phases"][0]["figures"]["mesh_cpu_millicores"];
+  CHECK(cpu["mean"].get<double>() > 0);
+  CHECK(cpu["ci95"].get<double>() > 0);  // three different seeds do not agree to the last digit
+  REQUIRE(j["phases"].size() == 3);      // no rollout windows
+  const auto& series = j["phases"][0]["series"];
+  REQUIRE(series.size() == 4);  // 20 s load, 2 s warm-up: steps at 0, 5, 10, 15 s
+  CHECK(series[1]["t_s"] == 5.0);
+  CHECK(series[1]["requests"].get<int>() > 200);
+}

@@ -47,6 +47,13 @@ struct GateResult {
   std::string unit;
 };
 
+// One step of a phase's time series (all entry points together).
+struct SeriesPoint {
+  double t_s = 0;  // start of the step, from the start of the measured window
+  std::uint64_t requests = 0, errors = 0;
+  double p50_ms = 0, p99_ms = 0;
+};
+
 struct PhaseReport {
   std::string name;         // "baseline" or a wave name
   std::string kind = "steady";
@@ -72,6 +79,7 @@ struct PhaseReport {
   int max_pending_pods = 0;      // pods that could not be scheduled, at worst
   std::uint64_t connections_reset = 0;  // calls cut by ambient enrolment
   std::map<std::string, std::vector<std::pair<double, int>>> waypoint_replicas;  // HPA: (t_s, replicas) per waypoint
+  std::vector<SeriesPoint> series;  // at the step asked for (empty when none was)
   [[nodiscard]] double errorRate() const { return requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0; }
 };
 

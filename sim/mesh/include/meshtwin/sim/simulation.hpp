@@ -29,6 +29,7 @@ struct SimOptions {
   std::int64_t rollout_settle_ns = 30'000'000'000;  // measured after the last pod is ready
   std::int64_t rollout_limit_ns = 3'600'000'000'000;  // a rollout still running then is reported stuck
   bool rollouts = true;                      // also simulate the window of each wave's rollout
+  std::int64_t series_step_ns = 0;           // > 0: also report a time series at this step
   std::int64_t request_timeout_ns = 15'000'000'000;  // Envoy's default route timeout: slower calls are 503s
   std::int64_t node_failure_detection_ns = 40'000'000'000;  // node-monitor-grace-period: a lost node's pods stay endpoints this long
   std::int64_t certificate_backdate_ns = 300'000'000'000;   // assumption: workload certificates' NotBefore is backdated 5 min
