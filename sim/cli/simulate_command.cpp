@@ -216,6 +216,7 @@ int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& er
     if (!report) return kExitBadInput;
     reports.push_back(std::move(*report));
   }
+  for (auto& r : reports) r.generator = std::string("meshtwin ") + MESHTWIN_VERSION + " simulate";
   const auto& report = reports.front();
   auto json = models::toJson(report);
   bool gates_hold = true;
