@@ -202,6 +202,127 @@ HopPath ingressPath(const Scenario& s, const MeshState& m, ZoneId zone, ServiceI
   return route(s, m, {std::nullopt, std::nullopt, zone, MeshMode::None}, dst, flow_hash);
 }
 
+std::string principalOf(const Workload& w) { return "cluster.local/ns/" + w.ns + "/sa/" + w.service_account; }
+std::string principalOf(const Waypoint& w) { return "cluster.local/ns/" + w.ns + "/sa/" + w.name; }
+
+namespace {
+
+bool labelsMatch(const Workload& w, const std::map<std::string, std::string>& match) {
+  return std::all_of(match.begin(), match.end(), [&](const auto& kv) {
+    auto it = w.labels.find(kv.first);
+    return it != w.labels.end() && it->second == kv.second;
+  });
+}
+
+// The mTLS mode for a workload: the most specific PeerAuthentication wins (workload
+// selector, then namespace, then mesh-wide in istio-system).
+MtlsMode effectiveMtls(const MeshState& m, const Workload& w) {
+  MtlsMode mesh = MtlsMode::Unset, ns = MtlsMode::Unset, workload = MtlsMode::Unset;
+  for (const auto& pa : m.peer_authns) {
+    const bool selects = pa.selector && !pa.selector->empty();
+    if (pa.ns == "istio-system" && !selects) mesh = pa.mode;
+    else if (pa.ns == w.ns && !selects) ns = pa.mode;
+    else if (pa.ns == w.ns && labelsMatch(w, *pa.selector)) workload = pa.mode;
+  }
+  for (auto mode : {workload, ns, mesh}) {
+    if (mode != MtlsMode::Unset) return mode;
+  }
+  return MtlsMode::Unset;
+}
+
+}  // namespace
+
+PathAuthz authorizePath(const Scenario& s, const MeshState& m, const HopPath& path, std::optional<PodId> src,
+                        ServiceId dst, const std::string& method, const std::string& http_path) {
+  PathAuthz out;
+  if (!path.destination_pod || (m.policies.empty() && m.peer_authns.empty())) return out;
+  const PodId dpod = *path.destination_pod;
+  const auto& dw = s.workloads[s.pods[dpod].owner_id];
+  const auto& svc = s.services[dst];
+  // Who the client is.
+  std::optional<std::string> client;
+  std::string client_ns;
+  if (!src) {
+    client = kIngressGatewayPrincipal;
+    client_ns = "istio-system";
+  } else if (m.modeOf(s, *src) != MeshMode::None) {
+    const auto& w = s.workloads[s.pods[*src].owner_id];
+    client = principalOf(w);
+    client_ns = w.ns;
+  }
+  RequestAttrs attrs;
+  attrs.source_principal = client;
+  attrs.source_namespace = client_ns;
+  attrs.destination_port = svc.ports.empty() ? 0 : svc.ports.front().target_port;
+  attrs.method = method;
+  attrs.path = http_path;
+  auto hopIndex = [&](HopKind k, Direction d) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < path.hops.size(); ++i) {
+      if (path.hops[i].kind == k && (k == HopKind::Waypoint || path.hops[i].direction == d)) return i;
+    }
+    return std::nullopt;
+  };
+  auto deny = [&](std::optional<std::size_t> hop, const AuthzDecision& d) {
+    out.allowed = false;
+    out.hop = hop;
+    out.policy = d.policy;
+    out.reason = d.reason;
+    return out;
+  };
+  // 1. The waypoint: targetRefs policies on the service or on the waypoint itself.
+  if (path.waypoint) {
+    const auto& wp = s.waypoints[*path.waypoint];
+    std::vector<const AuthorizationPolicy*> at_waypoint;
+    for (const auto& p : m.policies) {
+      for (const auto& ref : p.target_refs) {
+        if ((ref.kind == "Service" && p.ns == svc.ns && ref.name == svc.name) ||
+            (ref.kind == "Gateway" && p.ns == wp.ns && ref.name == wp.name)) {
+          at_waypoint.push_back(&p);
+          break;
+        }
+      }
+    }
+    const auto d = authorize(at_waypoint, attrs);
+    if (!d.allowed) return deny(hopIndex(HopKind::Waypoint, Direction::Through), d);
+    // Past the waypoint the destination sees the waypoint's identity.
+    attrs.source_principal = principalOf(wp);
+    attrs.source_namespace = wp.ns;
+  }
+  // 2. The destination: selector policies and STRICT mTLS.
+  const MeshMode dmode = m.modeOf(s, dpod);
+  if (dmode == MeshMode::None) return out;
+  std::vector<AuthorizationPolicy> owned;  // converted or synthesised policies
+  std::vector<const AuthorizationPolicy*> at_dest;
+  for (const auto& p : m.policies) {
+    if (p.usesTargetRefs()) continue;
+    if (!(p.ns == dw.ns || p.ns == "istio-system") || !labelsMatch(dw, p.selector.value_or(std::map<std::string, std::string>{})))
+      continue;
+    if (dmode == MeshMode::Sidecar) {
+      at_dest.push_back(&p);
+    } else if (auto conv = toZtunnelPolicy(p); conv.effective) {
+      owned.push_back(std::move(*conv.effective));
+    }
+  }
+  if (effectiveMtls(m, dw) == MtlsMode::Strict) {
+    PeerAuthentication pa;
+    pa.ns = dw.ns;
+    pa.name = "strict";
+    pa.mode = MtlsMode::Strict;
+    owned.push_back(strictAsDenyPolicy(pa));
+  }
+  for (const auto& p : owned) at_dest.push_back(&p);
+  if (dmode == MeshMode::Ambient) {  // ztunnel sees no HTTP
+    attrs.method.reset();
+    attrs.path.reset();
+  }
+  const auto d = authorize(at_dest, attrs);
+  if (!d.allowed)
+    return deny(dmode == MeshMode::Sidecar ? hopIndex(HopKind::Sidecar, Direction::Inbound)
+                                           : hopIndex(HopKind::Ztunnel, Direction::Inbound),
+                d);
+  return out;
+}
+
 std::vector<WorkloadId> selectedWorkloads(const Scenario& s, const std::string& ns,
                                           const std::map<std::string, std::string>& match_labels) {
   std::vector<WorkloadId> out;

@@ -437,7 +437,11 @@ class Loader {
       if (v.IsScalar()) {
         c.service_name = v.Scalar();
       } else if (v.IsMap()) {
-        r_.checkKeys(v, obj, {"service", "size", "probability"});
+        r_.checkKeys(v, obj, {"service", "size", "probability", "method", "path"});
+        c.method = r_.str(v, "method", obj).value_or("GET");
+        c.path = r_.str(v, "path", obj).value_or("/");
+        if (c.path.empty() || c.path.front() != '/')
+          r_.error(v["path"], obj, "call path \"" + c.path + "\" must start with /", "e.g. path: /api/checkout");
         c.service_name = r_.str(v, "service", obj, true).value_or("");
         if (v["service"].IsDefined()) c.loc = r_.loc(v["service"]);
         if (auto sz = r_.quantity(v, "size", obj, parseBytes)) c.request_bytes = *sz;

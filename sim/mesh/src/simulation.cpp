@@ -59,6 +59,7 @@ struct Pool {
 };
 
 class PhaseSim;
+struct CallFlow;
 
 // Someone waiting for a call to finish: a script step or an entry request.
 struct CallWaiter {
@@ -92,11 +93,14 @@ class PhaseSim {
   const models::Scenario& scenario() const { return s_; }
   bool measuring(std::int64_t t) const { return t >= measure_from_ && t <= measure_to_; }
   engine::RngStream& workloadRng(WorkloadId w) { return workload_rng_[w]; }
-  void callService(PodId src, WorkloadId src_w, ServiceId dst, std::int64_t req_bytes, CallWaiter* waiter);
+  void callService(PodId src, WorkloadId src_w, const models::Call& call, CallWaiter* waiter);
   void serve(PodId pod, std::function<void(bool, const std::string&, std::int64_t resp_bytes)> done);
   void entryArrival(std::size_t ep);
   void recordEntry(std::size_t ep, std::int64_t started, bool ok, const std::string& cause);
   void recordEdge(const std::string& edge, std::int64_t started, bool ok);
+  // RBAC along the path, cached per (client, destination, modes, waypoint, path).
+  void authorizeFlow(CallFlow& flow, std::optional<PodId> src, ServiceId dst, const std::string& method,
+                     const std::string& http_path);
   std::uint32_t epochOf(std::optional<PodId> p) const { return p && *p < pods_rt_.size() ? pods_rt_[*p].epoch : 0; }
   void countReset() {
     if (measuring(sim_.now())) ++resets_;
@@ -176,6 +180,7 @@ class PhaseSim {
   std::map<std::string, engine::LatencyHistogram> edge_hist_;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> edge_counts_;  // calls, errors
   std::map<std::string, std::uint64_t> causes_;
+  std::unordered_map<std::string, models::PathAuthz> authz_cache_;
   std::map<std::pair<models::ZoneId, models::ZoneId>, double> zone_bytes_;
   std::uint64_t resets_ = 0;
   struct SeriesBucket {
@@ -216,6 +221,8 @@ struct CallFlow {
   std::vector<Pool*> pools;  // per hop index: the pool a link uses (nullptr if none)
   std::vector<bool> new_connection;
   std::uint32_t src_epoch = 0, dst_epoch = 0;
+  std::optional<std::size_t> deny_hop;  // the proxy that denies this request (RBAC)
+  std::string deny_cause;
 
   CallFlow(PhaseSim& p, models::HopPath hp) : ps(p), path(std::move(hp)) {
     pools.assign(path.hops.size(), nullptr);
@@ -230,11 +237,12 @@ struct CallFlow {
   }
 
   void fail(const std::string& cause) {
+    const std::string why = cause;  // `cause` may live in this flow (deny_cause)
     releasePools();
     ps.recordEdge(edge, started, false);
     auto* w = waiter;
     delete this;
-    w->callDone(false, cause);
+    w->callDone(false, why);
   }
 
   void releasePools() {
@@ -279,8 +287,9 @@ struct CallFlow {
       std::int64_t work = proxyWorkNs(*info.profile, req_bytes, true);
       if (pos > 0 && new_connection[pos - 1]) work += info.profile->cpu_per_connection_ns;  // accepting side
       ++pos;
-      ps.stations_[st]->submit(work, [this, st](bool ok) {
+      ps.stations_[st]->submit(work, [this, st, at = pos - 1](bool ok) {
         if (!ok) return fail(failureOf(st));
+        if (deny_hop == at) return fail(deny_cause);
         forward();
       });
       return;
@@ -401,7 +410,7 @@ struct ServeFlow : CallWaiter {
       }
       if (made.empty()) continue;
       pending = static_cast<int>(made.size());
-      for (const auto* c : made) ps.callService(pod, w, c->service, c->request_bytes, this);
+      for (const auto* c : made) ps.callService(pod, w, *c, this);
       return;
     }
     finish();
@@ -652,7 +661,9 @@ void PhaseSim::serve(PodId pod, std::function<void(bool, const std::string&, std
   });
 }
 
-void PhaseSim::callService(PodId src, WorkloadId src_w, ServiceId dst, std::int64_t req_bytes, CallWaiter* waiter) {
+void PhaseSim::callService(PodId src, WorkloadId src_w, const models::Call& call, CallWaiter* waiter) {
+  const ServiceId dst = call.service;
+  const std::int64_t req_bytes = call.request_bytes;
   auto path = models::hopPath(s_, m_, src, dst, workload_rng_[src_w].next());
   const std::string edge = s_.workloads[src_w].key() + " -> " + s_.services[dst].key();
   if (!path.error.empty()) {
@@ -666,7 +677,26 @@ void PhaseSim::callService(PodId src, WorkloadId src_w, ServiceId dst, std::int6
   flow->edge = edge;
   flow->waiter = waiter;
   flow->protocol = s_.services[dst].ports.front().protocol;
+  authorizeFlow(*flow, src, dst, call.method, call.path);
   flow->forward();
+}
+
+void PhaseSim::authorizeFlow(CallFlow& flow, std::optional<PodId> src, ServiceId dst, const std::string& method,
+                             const std::string& http_path) {
+  if (m_.policies.empty() && m_.peer_authns.empty()) return;
+  const auto& p = flow.path;
+  if (!p.destination_pod) return;
+  const auto dpod = *p.destination_pod;
+  std::string key = (src ? std::to_string(s_.pods[*src].owner_id) + "/" + models::toString(m_.modeOf(s_, *src)) : "entry") +
+                    "|" + std::to_string(s_.pods[dpod].owner_id) + "/" + models::toString(m_.modeOf(s_, dpod)) + "|" +
+                    (p.waypoint ? std::to_string(*p.waypoint) : "-") + "|" + std::to_string(dst) + "|" + method + " " + http_path;
+  auto it = authz_cache_.find(key);
+  if (it == authz_cache_.end())
+    it = authz_cache_.emplace(key, models::authorizePath(s_, m_, p, src, dst, method, http_path)).first;
+  if (!it->second.allowed) {
+    flow.deny_hop = it->second.hop;
+    flow.deny_cause = "403 RBAC: " + it->second.reason;
+  }
 }
 
 void PhaseSim::entryArrival(std::size_t ep_index) {
@@ -699,6 +729,7 @@ void PhaseSim::entryArrival(std::size_t ep_index) {
       flow->waiter = waiter;
       flow->entry_zone = zone;
       flow->protocol = s_.services[ep.service].ports.front().protocol;
+      authorizeFlow(*flow, std::nullopt, ep.service, "GET", ep.path);
       flow->forward();
     }
   }
@@ -744,6 +775,7 @@ void PhaseSim::startRollout() {
   rollout_started_ = sim_.now();
   m_.policies = to.policies;
   m_.peer_authns = to.peer_authns;
+  authz_cache_.clear();
   for (WorkloadId w = 0; w < s_.workloads.size(); ++w) {
     const auto from = m_.workload_mode[w], next = to.workload_mode[w];
     if (from == next) continue;

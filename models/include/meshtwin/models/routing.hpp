@@ -82,4 +82,24 @@ std::vector<WorkloadId> selectedWorkloads(const Scenario& s, const std::string& 
                                           const std::map<std::string, std::string>& match_labels);
 std::vector<Enforcement> enforcementPoints(const AuthorizationPolicy& p, const Scenario& s, const MeshState& m);
 
+// The SPIFFE principal (without "spiffe://") of a workload's or waypoint's identity.
+std::string principalOf(const Workload& w);
+std::string principalOf(const Waypoint& w);
+// Entry points arrive through the ingress gateway and carry its identity.
+inline constexpr const char* kIngressGatewayPrincipal = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
+
+// What the policies in force do to one request along its path, enforced where Istio
+// enforces them: targetRefs policies at the waypoint (full L7, seeing the client's
+// identity); selector policies and STRICT PeerAuthentication at the destination's sidecar
+// (full L7) or ztunnel (their L4 conversion, seeing the waypoint's identity when one is in
+// the path). `src` is nullopt for an entry request.
+struct PathAuthz {
+  bool allowed = true;
+  std::optional<std::size_t> hop;  // index in the path of the proxy that denies
+  std::string policy;              // ns/name of the deciding policy
+  std::string reason;
+};
+PathAuthz authorizePath(const Scenario& s, const MeshState& m, const HopPath& path, std::optional<PodId> src,
+                        ServiceId dst, const std::string& method, const std::string& http_path);
+
 }  // namespace meshtwin::models

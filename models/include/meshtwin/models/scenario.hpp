@@ -85,6 +85,8 @@ struct Call {
   ServiceId service = 0;     // resolved
   std::int64_t request_bytes = 0;  // 0 = the caller's requestSize
   double probability = 1.0;        // 0..1
+  std::string method = "GET";      // HTTP attributes policies can match on
+  std::string path = "/";
   SourceLoc loc;
 };
 
