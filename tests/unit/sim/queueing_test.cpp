@@ -211,3 +211,32 @@ TEST_CASE("the same seed gives the same report byte for byte; another seed does 
   const auto c = sim::simulateScenario(*r.scenario, o);
   CHECK(models::toJson(*a).dump() != models::toJson(*c).dump());
 }
+
+TEST_CASE("stations on a busy node slow down: CPU contention shows in latency", "[sim][queueing]") {
+  // 4 workers x 10 ms constant service at 80 rps keep ~0.8 cores busy. On a 4-vCPU node
+  // every job runs at full speed (sojourn ~10 ms); on a 1-vCPU node jobs that start while
+  // more than one worker is busy run slower, so the mean grows well past 10 ms, yet the
+  // node keeps up (0.8 < 1 core).
+  auto scenario = [](const std::string& vcpu) {
+    return R"(apiVersion: meshtwin/v1
+kind: Scenario
+cluster:
+  zones: [a]
+  nodePools: [{name: n, vcpu: )" + vcpu + R"(, memory: 16Gi, priceUsdPerHour: 0.2, countPerZone: 1}]
+  network: {rtt: {sameNode: 0s, sameZone: 0s, crossZone: 0s}, bandwidth: 100000Gbps}
+workloads:
+  - {name: srv, concurrency: 4, resources: {requests: {cpu: 100m}}, serviceTime: {distribution: constant, mean: 10ms}}
+entryPoints:
+  - {name: in, service: srv, load: [{constant: {rps: 80, duration: 300s}}]}
+)";
+  };
+  const auto big = load(scenario("4"));
+  const auto small = load(scenario("1"));
+  const auto fast = sim::simulatePhase(big, models::meshStateAt(big, 0), opts());
+  const auto slow = sim::simulatePhase(small, models::meshStateAt(small, 0), opts());
+  CHECK(fast.entry_latency.at("in").mean_ms == Approx(10.0).epsilon(0.01));
+  CHECK(slow.entry_latency.at("in").mean_ms > 1.5 * fast.entry_latency.at("in").mean_ms);
+  CHECK(slow.errors == 0);
+  // The CPU used is the work done, whatever the speed: the same on both nodes.
+  CHECK(slow.components[0].cpu_millicores == Approx(fast.components[0].cpu_millicores).epsilon(0.03));
+}
