@@ -701,7 +701,12 @@ class Loader {
   void readMesh(const YAML::Node& m) {
     const std::string obj = "mesh";
     if (!r_.isMap(m, obj, "mesh")) return;
-    r_.checkKeys(m, obj, {"defaultMode", "namespaces", "workloads", "waypoints", "useWaypoint", "policies"});
+    r_.checkKeys(m, obj, {"defaultMode", "namespaces", "workloads", "waypoints", "useWaypoint", "policies", "sidecarScope"});
+    if (auto sc = r_.str(m, "sidecarScope", obj)) {
+      if (*sc == "mesh") s_.sidecar_scope = Scenario::SidecarScope::Mesh;
+      else if (*sc == "namespace") s_.sidecar_scope = Scenario::SidecarScope::Namespace;
+      else r_.error(m["sidecarScope"], obj, "unknown sidecarScope \"" + *sc + "\"", "use mesh (every endpoint) or namespace");
+    }
     if (auto d = r_.str(m, "defaultMode", obj)) {
       if (auto mode = modeOrError(*d, m["defaultMode"], obj)) s_.default_mode = *mode;
     }

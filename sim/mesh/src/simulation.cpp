@@ -116,6 +116,7 @@ class PhaseSim {
   std::optional<std::size_t> stationOf(const models::Hop& h) const;
   Pool* poolFor(std::size_t from_station, std::size_t to_station, PodId src, Tunnel t, models::Protocol proto);
   double waypointEndpoints(std::size_t station) const;
+  double scopedSidecarEndpoints(std::size_t station) const;
 
   // Pod lifecycle.
   struct PodRequest {
@@ -1023,6 +1024,8 @@ models::PhaseReport PhaseSim::run() {
     if (inf.profile) {
       double endpoints = static_cast<double>(mesh_endpoints);
       if (inf.kind == "waypoint") endpoints = waypointEndpoints(i);
+      if (inf.kind == "sidecar" && s_.sidecar_scope == models::Scenario::SidecarScope::Namespace)
+        endpoints = scopedSidecarEndpoints(i);
       mem = static_cast<double>(inf.profile->memory_base_bytes) +
             static_cast<double>(inf.profile->memory_per_connection_bytes) * inf.connections +
             static_cast<double>(inf.profile->memory_per_endpoint_bytes) * endpoints;
@@ -1215,6 +1218,21 @@ std::vector<StationStats> PhaseSim::stationStats() const {
     out.push_back(std::move(x));
   }
   return out;
+}
+
+// A namespace-scoped sidecar knows its namespace's services and those its workload calls.
+double PhaseSim::scopedSidecarEndpoints(std::size_t station) const {
+  for (PodId p = 0; p < s_.pods.size(); ++p) {
+    if (pods_rt_[p].sidecar != station) continue;
+    const auto& wl = s_.workloads[s_.pods[p].owner_id];
+    double n = 0;
+    for (ServiceId sv = 0; sv < s_.services.size(); ++sv) {
+      if (s_.services[sv].ns != wl.ns && !wl.calls(sv)) continue;
+      for (auto w : s_.services[sv].backends) n += static_cast<double>(s_.workload_pods[w].size());
+    }
+    return n;
+  }
+  return 0;
 }
 
 // A waypoint holds configuration only for the endpoints of the services it serves.

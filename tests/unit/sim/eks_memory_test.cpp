@@ -50,3 +50,32 @@ TEST_CASE("eks-1000: the sidecar -> ambient memory saving is what the profile im
     if (c.kind == "sidecar") CHECK(c.instances == 0);
   }
 }
+
+TEST_CASE("namespace-scoped sidecars hold far less configuration than mesh-wide ones", "[sim][memory]") {
+  const std::string base = R"(apiVersion: meshtwin/v1
+kind: Scenario
+cluster:
+  zones: [a]
+  nodePools: [{name: n, vcpu: 64, memory: 256Gi, priceUsdPerHour: 2, countPerZone: 1}]
+workloads:
+  - {name: web, namespace: one, replicas: 10, resources: {requests: {cpu: 10m, memory: 16Mi}}, script: [{call: api.two}]}
+  - {name: api, namespace: two, replicas: 10, resources: {requests: {cpu: 10m, memory: 16Mi}}}
+  - {name: other, namespace: three, replicas: 80, resources: {requests: {cpu: 10m, memory: 16Mi}}}
+entryPoints:
+  - {name: in, service: web.one, load: [{constant: {rps: 10, duration: 10s}}]}
+)";
+  auto mesh = models::loadScenarioText(base + "mesh: {defaultMode: sidecar}\n", "scope.yaml");
+  auto scoped = models::loadScenarioText(base + "mesh: {defaultMode: sidecar, sidecarScope: namespace}\n", "scope.yaml");
+  REQUIRE(mesh.ok());
+  REQUIRE(scoped.ok());
+  sim::SimOptions o;
+  o.warmup_ns = 1'000'000'000;
+  const auto a = sim::simulatePhase(*mesh.scenario, models::meshStateAt(*mesh.scenario, 0), o);
+  const auto b = sim::simulatePhase(*scoped.scenario, models::meshStateAt(*scoped.scenario, 0), o);
+  // Endpoint memory (230 KiB each): mesh-wide every one of the 100 sidecars knows all 100
+  // pods; scoped, web's 10 know web + api (20), api's 10 know api (10), other's 80 know
+  // other (80): 10x20 + 10x10 + 80x80 = 6,700 instead of 10,000 endpoint entries.
+  const double per_endpoint = 230 * 1024.0;
+  const double saved = a.mesh_memory_bytes - b.mesh_memory_bytes;
+  CHECK(saved == Approx((10000 - 6700) * per_endpoint).epsilon(0.001));
+}

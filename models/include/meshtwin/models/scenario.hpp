@@ -315,6 +315,11 @@ struct Scenario {
 
   // The mesh before the plan.
   MeshMode default_mode = MeshMode::None;
+  // What a sidecar is configured with: every endpoint of the mesh (Istio's default), or,
+  // like a Sidecar resource with egress hosts "./*" plus what it calls, its own namespace's
+  // services and the services its workload calls.
+  enum class SidecarScope { Mesh, Namespace };
+  SidecarScope sidecar_scope = SidecarScope::Mesh;
   std::map<std::string, MeshMode> namespace_modes;
   std::map<WorkloadId, MeshMode> workload_modes;
   std::vector<Waypoint> waypoints;        // every waypoint, initial and added by waves
