@@ -87,6 +87,7 @@ class PhaseSim {
 
   models::PhaseReport run();
   [[nodiscard]] std::vector<StationStats> stationStats() const;
+  [[nodiscard]] RunStats runStats() const { return {sim_.eventsRun(), calls_}; }
 
   // ---- pieces used by the flow objects below ---------------------------------------
   engine::Simulator& sim() { return sim_; }
@@ -184,6 +185,7 @@ class PhaseSim {
   std::unordered_map<std::string, models::PathAuthz> authz_cache_;
   std::map<std::pair<models::ZoneId, models::ZoneId>, double> zone_bytes_;
   std::uint64_t resets_ = 0;
+  std::uint64_t calls_ = 0;
   struct SeriesBucket {
     engine::LatencyHistogram hist;
     std::uint64_t requests = 0, errors = 0;
@@ -672,6 +674,7 @@ void PhaseSim::callService(PodId src, WorkloadId src_w, const models::Call& call
     sim_.schedule(0, [waiter, e = path.error] { waiter->callDone(false, e); });
     return;
   }
+  ++calls_;
   auto* flow = new CallFlow(*this, std::move(path));
   flow->req_bytes = req_bytes;
   flow->started = sim_.now();
@@ -723,6 +726,7 @@ void PhaseSim::entryArrival(std::size_t ep_index) {
     if (!path.error.empty()) {
       sim_.schedule(0, [waiter, e = path.error] { waiter->callDone(false, e); });
     } else {
+      ++calls_;
       auto* flow = new CallFlow(*this, std::move(path));
       flow->req_bytes = s_.workloads[s_.services[ep.service].backends.front()].request_bytes;
       flow->started = sim_.now();
@@ -1292,10 +1296,11 @@ models::GateResult evaluateGate(const models::Scenario& s, const models::Gate& g
 }  // namespace
 
 models::PhaseReport simulatePhase(const models::Scenario& s, const models::MeshState& m, const SimOptions& opts,
-                                  std::vector<StationStats>* stations) {
+                                  std::vector<StationStats>* stations, RunStats* stats) {
   PhaseSim ps(s, m, opts);
   auto r = ps.run();
   if (stations) *stations = ps.stationStats();
+  if (stats) *stats = ps.runStats();
   r.findings = models::analyzePhase(s, m);
   return r;
 }

@@ -49,9 +49,15 @@ struct StationStats {
   double sojourn_sum_ns = 0;      // over completions that arrived in the window
 };
 
+// How much simulating took: for benchmarks (calls per wall second), not for reports.
+struct RunStats {
+  std::uint64_t events = 0;  // engine events run
+  std::uint64_t calls = 0;   // calls simulated (entry requests and service-to-service calls), warm-up included
+};
+
 // Simulates one phase in steady state; `stations`, when given, receives per-station figures.
 models::PhaseReport simulatePhase(const models::Scenario& s, const models::MeshState& m, const SimOptions& opts,
-                                  std::vector<StationStats>* stations = nullptr);
+                                  std::vector<StationStats>* stations = nullptr, RunStats* stats = nullptr);
 // Simulates the rollout of a wave: traffic flows while the mesh moves from `from` to `to`
 // (rolling restarts, enrolment, waypoints starting). The report's kind is "rollout".
 models::PhaseReport simulateRollout(const models::Scenario& s, const models::MeshState& from,
