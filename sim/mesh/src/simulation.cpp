@@ -169,6 +169,7 @@ class PhaseSim {
     int connections = 0;  // pooled connections opened by or to this proxy
     std::int64_t created_ns = 0;
     std::int64_t ended_ns = INT64_MAX;
+    std::optional<PodId> pod;  // the pod it runs in (none for a ztunnel)
   };
   std::vector<StationInfo> info_;
   std::vector<PodRuntime> pods_rt_;
@@ -477,7 +478,7 @@ std::size_t PhaseSim::newStation(const models::ComponentProfile* prof, std::stri
                                  models::NodeId node, int servers, int queue_limit) {
   stations_.push_back(std::make_unique<detail::Station>(sim_, &nodes_[node], servers, queue_limit));
   if (sim_.now() >= measure_from_ && measure_from_ > 0) stations_.back()->startMeasuring();
-  info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX});
+  info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX, std::nullopt});
   return stations_.size() - 1;
 }
 
@@ -501,12 +502,16 @@ void PhaseSim::attachStations(PodId p) {
   if (pod.owner == models::Pod::Owner::Workload) {
     const auto& wl = s_.workloads[pod.owner_id];
     rt.app = newStation(nullptr, "app", pod.name, pod.node, wl.concurrency, o_.app_queue_limit);
-    if (m_.modeOf(s_, p) == MeshMode::Sidecar)
+    info_[rt.app].pod = p;
+    if (m_.modeOf(s_, p) == MeshMode::Sidecar) {
       rt.sidecar = newStation(&s_.profile.sidecar, "sidecar", pod.name, pod.node, s_.profile.sidecar.worker_threads,
                               o_.proxy_queue_limit);
+      info_[*rt.sidecar].pod = p;
+    }
   } else {
     rt.waypoint = newStation(&s_.profile.waypoint, "waypoint", pod.name, pod.node, s_.profile.waypoint.worker_threads,
                              o_.proxy_queue_limit);
+    info_[*rt.waypoint].pod = p;
   }
 }
 
@@ -1226,32 +1231,28 @@ std::vector<StationStats> PhaseSim::stationStats() const {
 
 // A namespace-scoped sidecar knows its namespace's services and those its workload calls.
 double PhaseSim::scopedSidecarEndpoints(std::size_t station) const {
-  for (PodId p = 0; p < s_.pods.size(); ++p) {
-    if (pods_rt_[p].sidecar != station) continue;
-    const auto& wl = s_.workloads[s_.pods[p].owner_id];
-    double n = 0;
-    for (ServiceId sv = 0; sv < s_.services.size(); ++sv) {
-      if (s_.services[sv].ns != wl.ns && !wl.calls(sv)) continue;
-      for (auto w : s_.services[sv].backends) n += static_cast<double>(s_.workload_pods[w].size());
-    }
-    return n;
+  const auto p = info_[station].pod;
+  if (!p) return 0;
+  const auto& wl = s_.workloads[s_.pods[*p].owner_id];
+  double n = 0;
+  for (ServiceId sv = 0; sv < s_.services.size(); ++sv) {
+    if (s_.services[sv].ns != wl.ns && !wl.calls(sv)) continue;
+    for (auto w : s_.services[sv].backends) n += static_cast<double>(s_.workload_pods[w].size());
   }
-  return 0;
+  return n;
 }
 
 // A waypoint holds configuration only for the endpoints of the services it serves.
 double PhaseSim::waypointEndpoints(std::size_t station) const {
-  for (PodId p = 0; p < s_.pods.size(); ++p) {
-    if (pods_rt_[p].waypoint != station) continue;
-    const auto wp = s_.pods[p].owner_id;
-    double n = 0;
-    for (ServiceId sv = 0; sv < s_.services.size(); ++sv) {
-      if (m_.service_waypoint[sv] != wp) continue;
-      for (auto w : s_.services[sv].backends) n += static_cast<double>(s_.workload_pods[w].size());
-    }
-    return n;
+  const auto p = info_[station].pod;
+  if (!p) return 0;
+  const auto wp = s_.pods[*p].owner_id;
+  double n = 0;
+  for (ServiceId sv = 0; sv < s_.services.size(); ++sv) {
+    if (m_.service_waypoint[sv] != wp) continue;
+    for (auto w : s_.services[sv].backends) n += static_cast<double>(s_.workload_pods[w].size());
   }
-  return 0;
+  return n;
 }
 
 std::string gatePathKey(const models::Scenario& s, const models::Gate& g) {
