@@ -11,7 +11,8 @@
 
 using namespace meshtwin::engine;
 
-TEMPLATE_TEST_CASE("events run in time order, ties in scheduling order", "[engine]", QuaternaryHeapQueue, MapQueue) {
+TEMPLATE_TEST_CASE("events run in time order, ties in scheduling order", "[engine]", RadixQueue, QuaternaryHeapQueue,
+                   MapQueue) {
   BasicSimulator<TestType> sim;
   std::vector<std::string> log;
   sim.schedule(30, [&] { log.push_back("c@30"); });
@@ -28,7 +29,7 @@ TEMPLATE_TEST_CASE("events run in time order, ties in scheduling order", "[engin
 }
 
 TEMPLATE_TEST_CASE("an event scheduled for now from a callback runs after the events already due now", "[engine]",
-                   QuaternaryHeapQueue, MapQueue) {
+                   RadixQueue, QuaternaryHeapQueue, MapQueue) {
   BasicSimulator<TestType> sim;
   std::vector<int> log;
   sim.schedule(5, [&] {
@@ -40,7 +41,7 @@ TEMPLATE_TEST_CASE("an event scheduled for now from a callback runs after the ev
   CHECK(log == std::vector<int>{1, 2, 3});
 }
 
-TEMPLATE_TEST_CASE("cancel by handle", "[engine]", QuaternaryHeapQueue, MapQueue) {
+TEMPLATE_TEST_CASE("cancel by handle", "[engine]", RadixQueue, QuaternaryHeapQueue, MapQueue) {
   BasicSimulator<TestType> sim;
   int ran = 0;
   const auto a = sim.schedule(10, [&] { ran += 1; });
@@ -62,7 +63,8 @@ TEMPLATE_TEST_CASE("cancel by handle", "[engine]", QuaternaryHeapQueue, MapQueue
   CHECK(ran == 110);
 }
 
-TEMPLATE_TEST_CASE("cancel releases what the callable captured at once", "[engine]", QuaternaryHeapQueue, MapQueue) {
+TEMPLATE_TEST_CASE("cancel releases what the callable captured at once", "[engine]", RadixQueue, QuaternaryHeapQueue,
+                   MapQueue) {
   BasicSimulator<TestType> sim;
   auto token = std::make_shared<int>(7);
   std::weak_ptr<int> weak = token;
@@ -73,8 +75,8 @@ TEMPLATE_TEST_CASE("cancel releases what the callable captured at once", "[engin
   CHECK(weak.expired());
 }
 
-TEMPLATE_TEST_CASE("runUntil stops at the horizon and advances the clock to it", "[engine]", QuaternaryHeapQueue,
-                   MapQueue) {
+TEMPLATE_TEST_CASE("runUntil stops at the horizon and advances the clock to it", "[engine]", RadixQueue,
+                   QuaternaryHeapQueue, MapQueue) {
   BasicSimulator<TestType> sim;
   std::vector<SimTime> at;
   for (SimTime t : {5, 10, 15, 20}) sim.scheduleAt(t, [&] { at.push_back(sim.now()); });
@@ -87,7 +89,7 @@ TEMPLATE_TEST_CASE("runUntil stops at the horizon and advances the clock to it",
   CHECK(at == std::vector<SimTime>{5, 10, 15, 20});
 }
 
-TEMPLATE_TEST_CASE("stop ends the run after the current event", "[engine]", QuaternaryHeapQueue, MapQueue) {
+TEMPLATE_TEST_CASE("stop ends the run after the current event", "[engine]", RadixQueue, QuaternaryHeapQueue, MapQueue) {
   BasicSimulator<TestType> sim;
   int ran = 0;
   sim.schedule(1, [&] { ++ran; });
@@ -104,7 +106,7 @@ TEMPLATE_TEST_CASE("stop ends the run after the current event", "[engine]", Quat
 }
 
 TEMPLATE_TEST_CASE("randomised: the run order equals a stable sort by time, minus cancelled", "[engine]",
-                   QuaternaryHeapQueue, MapQueue) {
+                   RadixQueue, QuaternaryHeapQueue, MapQueue) {
   BasicSimulator<TestType> sim;
   RngStream rng(42, "engine-test");
   struct Item {
@@ -133,7 +135,7 @@ TEMPLATE_TEST_CASE("randomised: the run order equals a stable sort by time, minu
   CHECK(order == want);
 }
 
-TEMPLATE_TEST_CASE("hold model keeps the population constant", "[engine]", QuaternaryHeapQueue, MapQueue) {
+TEMPLATE_TEST_CASE("hold model keeps the population constant", "[engine]", RadixQueue, QuaternaryHeapQueue, MapQueue) {
   BasicSimulator<TestType> sim;
   RngStream rng(1, "hold");
   std::uint64_t handled = 0;

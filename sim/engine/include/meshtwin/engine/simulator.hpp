@@ -2,6 +2,8 @@
 // Ordering rule: events run in increasing time; events scheduled for the same time run in
 // the order they were scheduled (insertion sequence). Cancelling is O(1): the event's
 // callable is dropped at once and its queue entry skipped when it surfaces.
+// The default pending-event set is RadixQueue; BasicSimulator<QuaternaryHeapQueue> and
+// BasicSimulator<MapQueue> keep the same contract (bench/engine_hold compares them).
 #pragma once
 
 #include <cassert>
@@ -20,7 +22,7 @@ struct EventId {
   std::uint32_t generation = 0;
 };
 
-template <typename Queue = QuaternaryHeapQueue>
+template <typename Queue = RadixQueue>
 class BasicSimulator {
  public:
   using Callback = std::function<void()>;
@@ -74,6 +76,13 @@ class BasicSimulator {
       const QueueEntry e = queue_.top();
       if (e.time > until_ns) break;
       queue_.pop();
+      if constexpr (kQueueKnowsAhead) {
+        // Start loading the callable of an event a few places ahead: with 1e5+ pending the
+        // slots do not fit in cache, and each event's slot would be a miss on the critical
+        // path. (Kept inline: as a separate void helper, GCC 12 -O3 emitted no prefetch.)
+        const std::uint32_t ahead = queue_.slotAhead(kPrefetchDistance);
+        if (ahead < slots_.size()) __builtin_prefetch(&slots_[ahead]);
+      }
       Slot& s = slots_[e.slot];
       const bool live = s.live;
       Callback fn = std::move(s.fn);
@@ -120,6 +129,11 @@ class BasicSimulator {
     std::uint32_t generation = 0;
     bool live = false;
   };
+
+  // Whether the queue can name the events after its top (RadixQueue), so that runUntil can
+  // prefetch their slots.
+  static constexpr bool kQueueKnowsAhead = requires(const Queue& q) { q.slotAhead(std::size_t{}); };
+  static constexpr std::size_t kPrefetchDistance = 8;
 
   SimTime nextTime() {
     // Skip cancelled entries at the head so the time is that of a live event.
