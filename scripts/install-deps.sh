@@ -20,6 +20,8 @@ packages=(
   qt6-base-dev qt6-charts-dev libgl-dev xvfb xauth
   # tests
   catch2 iproute2 iptables prometheus
+  # benchmarks (ns-3 as a peer of the engine in bench/engine_hold)
+  libns3-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then
