@@ -253,14 +253,18 @@ def ref(src: Workload, dst: Workload) -> str:
     return dst.name if src.ns == dst.ns else f"{dst.name}.{dst.ns}"
 
 
-def call_text(src: Workload, dst: Workload, c: Call) -> str:
-    if c.probability == 100 and c.size is None:
+def call_text(src: Workload, dst: Workload, c: Call, api_path: bool = False) -> str:
+    """A call; `api_path` gives it an /api/<service> path, which the generated L7 policies
+    (paths /api/*) allow."""
+    if c.probability == 100 and c.size is None and not api_path:
         return ref(src, dst)
     parts = [f"service: {ref(src, dst)}"]
     if c.size:
         parts.append(f"size: {c.size}")
     if c.probability != 100:
         parts.append(f"probability: {c.probability}")
+    if api_path:
+        parts.append(f"path: /api/{dst.name}")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -309,6 +313,7 @@ def main(argv: list[str]) -> int:
         called = [i for i in ns_workloads[ns] if ws[i].callers]
         if called and rng.random() < 0.3:
             l7_policies.append((ns, rng.choice(called)))
+    l7_targets = {t for _, t in l7_policies}
 
     # ---- plan: batches of namespaces ------------------------------------------------------
     pods_in = {ns: sum(ws[i].replicas for i in ns_workloads[ns]) for ns in namespaces}
@@ -405,13 +410,13 @@ def main(argv: list[str]) -> int:
                 emit("    script:")
                 for kind, v in w.script:
                     if kind == "call":
-                        emit(f"      - call: {call_text(w, ws[v.target], v)}")
+                        emit(f"      - call: {call_text(w, ws[v.target], v, v.target in l7_targets)}")
                     elif kind == "sleep":
                         emit(f"      - sleep: {v}")
                     else:
                         first = True
                         for c in v:
-                            emit(f"      {'- -' if first else '  -'} call: {call_text(w, ws[c.target], c)}")
+                            emit(f"      {'- -' if first else '  -'} call: {call_text(w, ws[c.target], c, c.target in l7_targets)}")
                             first = False
     emit("entryPoints:")
     for k, (i, r) in enumerate(zip(entries, rps)):

@@ -47,6 +47,7 @@ class Analyzer {
 
   std::vector<Finding> run() {
     l7PoliciesAtZtunnel();
+    policiesSeeWaypointIdentity();
     l7NeedsWithoutWaypoint();
     bypassedWaypoints();
     waypointChecks();
@@ -90,6 +91,44 @@ class Analyzer {
           "bind a waypoint and move the policy to targetRefs (movePolicy) in the wave that enrols the namespace, "
           "or delete it right after enrolment",
           p.loc);
+    }
+  }
+
+  // A selector ALLOW policy that names its callers (principals or namespaces) on an ambient
+  // workload behind a waypoint: its ztunnel now sees the waypoint's identity, not the
+  // callers', so the policy denies their traffic (istio/istio#47137).
+  void policiesSeeWaypointIdentity() {
+    for (const auto& p : m_.policies) {
+      if (p.usesTargetRefs() || p.action != AuthzAction::Allow || !p.rules) continue;
+      const bool names_callers = std::any_of(p.rules->begin(), p.rules->end(), [](const AuthzRule& r) {
+        return std::any_of(r.from.begin(), r.from.end(),
+                           [](const AuthzSource& src) { return !src.principals.empty() || !src.namespaces.empty(); });
+      });
+      if (!names_callers) continue;
+      for (const auto& e : enforcementPoints(p, s_, m_)) {
+        if (e.kind != EnforcerKind::Ztunnel || !e.workload || !e.effective) continue;
+        for (auto sv : s_.servicesOf(*e.workload)) {
+          const auto wp = m_.service_waypoint[sv];
+          if (!wp) continue;
+          RequestAttrs from_waypoint;
+          from_waypoint.source_principal = principalOf(s_.waypoints[*wp]);
+          from_waypoint.source_namespace = s_.waypoints[*wp].ns;
+          bool allowed = false;
+          for (const auto& port : s_.services[sv].ports) {
+            from_waypoint.destination_port = port.target_port;
+            allowed = allowed || policyMatches(*e.effective, from_waypoint);
+          }
+          if (allowed) continue;
+          add(Severity::High, "policy-sees-waypoint-identity", "AuthorizationPolicy " + p.key(),
+              "workload " + s_.workloads[*e.workload].key() + " is behind waypoint " + s_.waypoints[*wp].key() +
+                  ": its ztunnel sees the waypoint's identity (" + principalOf(s_.waypoints[*wp]) +
+                  "), which this policy does not allow, so every call through the waypoint is denied",
+              "allow the waypoint's principal in this policy, or move the caller rules to the waypoint (movePolicy to "
+              "targetRefs), in the wave that binds the waypoint",
+              p.loc);
+          break;
+        }
+      }
     }
   }
 

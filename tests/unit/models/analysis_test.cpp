@@ -204,3 +204,31 @@ TEST_CASE("findings are ordered by severity", "[analysis]") {
   for (std::size_t i = 1; i < all.size(); ++i) CHECK(all[i - 1].severity >= all[i].severity);
   CHECK(all.front().severity == Severity::Critical);
 }
+
+TEST_CASE("a caller-naming L4 policy behind a new waypoint sees the waypoint's identity", "[analysis]") {
+  auto policy = [](const std::string& principals) {
+    return R"(  policies:
+    - apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: pay-callers, namespace: pay}
+      spec:
+        selector: {matchLabels: {app: pay}}
+        rules: [{from: [{source: {principals: [)" + principals + R"(]}}]}]
+)";
+  };
+  const std::string waves = R"(    - name: ambient-with-waypoint
+      changes:
+        - addWaypoint: {name: wp, namespace: pay, hpa: {maxReplicas: 3}}
+        - useWaypoint: {namespace: pay, waypoint: wp}
+        - setMode: {namespace: pay, mode: ambient}
+        - setMode: {namespace: shop, mode: ambient}
+)";
+  const auto s = loadOk(base(policy("cluster.local/ns/shop/sa/web"), waves));
+  const auto f = withCode(analyze(s), "policy-sees-waypoint-identity");
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].phases == std::vector<std::string>{"ambient-with-waypoint"});
+  CHECK(f[0].message.find("cluster.local/ns/pay/sa/wp") != std::string::npos);
+  // Allowing the waypoint's principal clears it.
+  const auto fixed = loadOk(base(policy("cluster.local/ns/shop/sa/web, cluster.local/ns/pay/sa/wp"), waves));
+  CHECK(withCode(analyze(fixed), "policy-sees-waypoint-identity").empty());
+}
