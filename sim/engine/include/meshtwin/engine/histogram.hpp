@@ -14,7 +14,8 @@ class LatencyHistogram {
  public:
   static constexpr int kSubBits = 6;                       // 64 sub-buckets per power of two
   static constexpr std::int64_t kLinearLimit = 2 << kSubBits;  // 128: exact below
-  static constexpr std::size_t kBuckets = (63 - kSubBits) * (1u << kSubBits) + kLinearLimit;
+  // The largest int64 has magnitude 62: (62 - 6) groups of 64 above the 128 exact values.
+  static constexpr std::size_t kBuckets = (62 - kSubBits) * (1u << kSubBits) + kLinearLimit;
 
   void record(std::int64_t value, std::uint64_t count = 1);
   void merge(const LatencyHistogram& other);
