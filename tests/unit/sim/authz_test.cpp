@@ -5,12 +5,13 @@
 #include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/mesh_state.hpp"
 #include "meshtwin/sim/simulation.hpp"
+#include "sim_support.hpp"
 
 using namespace meshtwin;
 
 TEST_CASE("an L7 selector policy left on ztunnel denies every call; moved to a waypoint it allows again",
           "[sim][authz]") {
-  auto loaded = models::loadScenarioText(R"(apiVersion: meshtwin/v1
+  const auto s = test::loadScenario(R"(apiVersion: meshtwin/v1
 kind: Scenario
 cluster:
   zones: [a]
@@ -41,8 +42,6 @@ plan:
         - movePolicy: {policy: pay/api-get, targetRefs: [{kind: Service, name: api}]}
 )",
                                          "authz.yaml");
-  REQUIRE(loaded.ok());
-  const auto& s = *loaded.scenario;
   sim::SimOptions o;
   o.warmup_ns = 5'000'000'000;
   const auto sidecar = sim::simulatePhase(s, models::meshStateAt(s, 0), o);

@@ -5,6 +5,7 @@
 #include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/mesh_state.hpp"
 #include "meshtwin/sim/simulation.hpp"
+#include "sim_support.hpp"
 
 using namespace meshtwin;
 
@@ -22,12 +23,7 @@ workloads:
 entryPoints:
   - {name: in, service: web.app, zones: [a], load: [{constant: {rps: 200, duration: 120s}}]}
 )" + mesh + faults;
-  auto r = models::loadScenarioText(yaml, "fault-test.yaml");
-  std::string diags;
-  for (const auto& d : r.diagnostics.items()) diags += models::format(d) + "\n";
-  INFO(diags);
-  REQUIRE(r.ok());
-  return std::move(*r.scenario);
+  return test::loadScenario(yaml, "fault-test.yaml");
 }
 
 models::PhaseReport run(const models::Scenario& s) {

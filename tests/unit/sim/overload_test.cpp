@@ -5,6 +5,7 @@
 #include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/mesh_state.hpp"
 #include "meshtwin/sim/simulation.hpp"
+#include "sim_support.hpp"
 
 using namespace meshtwin;
 
@@ -13,7 +14,7 @@ TEST_CASE("a burst saturates a waypoint until its HPA catches up", "[sim][overlo
   // its HPA keeps one. A burst to 12,000 rps for 30 s fills its queue (1,024) within a
   // second; the HPA adds replicas only at its next 15 s tick and they take 10 s to start,
   // so 503s last until then. The ztunnels, on four nodes, keep up.
-  auto loaded = models::loadScenarioText(R"(apiVersion: meshtwin/v1
+  const auto s = test::loadScenario(R"(apiVersion: meshtwin/v1
 kind: Scenario
 cluster:
   zones: [a]
@@ -29,8 +30,6 @@ mesh:
   useWaypoint: [{namespace: app, waypoint: wp}]
 )",
                                          "burst.yaml");
-  REQUIRE(loaded.ok());
-  const auto& s = *loaded.scenario;
   sim::SimOptions o;
   o.warmup_ns = 5'000'000'000;
   const auto r = sim::simulatePhase(s, models::meshStateAt(s, 0), o);

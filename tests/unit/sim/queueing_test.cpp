@@ -8,19 +8,13 @@
 #include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/mesh_state.hpp"
 #include "meshtwin/sim/simulation.hpp"
+#include "sim_support.hpp"
 
 using namespace meshtwin;
 
 namespace {
 
-models::Scenario load(const std::string& yaml) {
-  auto r = models::loadScenarioText(yaml, "sim-test.yaml");
-  std::string diags;
-  for (const auto& d : r.diagnostics.items()) diags += models::format(d) + "\n";
-  INFO(diags);
-  REQUIRE(r.ok());
-  return std::move(*r.scenario);
-}
+models::Scenario load(const std::string& yaml) { return test::loadScenario(yaml); }
 
 // One server workload behind an entry point in the same zone, no mesh, no network delay:
 // the entry latency is the station's sojourn time.

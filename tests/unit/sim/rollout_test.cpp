@@ -5,19 +5,13 @@
 #include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/mesh_state.hpp"
 #include "meshtwin/sim/simulation.hpp"
+#include "sim_support.hpp"
 
 using namespace meshtwin;
 
 namespace {
 
-models::Scenario load(const std::string& yaml) {
-  auto r = models::loadScenarioText(yaml, "rollout-test.yaml");
-  std::string diags;
-  for (const auto& d : r.diagnostics.items()) diags += models::format(d) + "\n";
-  INFO(diags);
-  REQUIRE(r.ok());
-  return std::move(*r.scenario);
-}
+models::Scenario load(const std::string& yaml) { return test::loadScenario(yaml, "rollout-test.yaml"); }
 
 // 4 replicas of `api` move from sidecar to ambient: a rolling restart.
 std::string restartScenario(const std::string& rollout, const std::string& vcpu = "16") {
