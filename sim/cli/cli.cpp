@@ -31,8 +31,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   SimulateOptions sim;
   auto* simcmd = app.add_subcommand(
       "simulate",
-      "Simulate the scenario's traffic for the baseline and after each wave of the plan, and report CPU,\n"
-      "memory, latency percentiles, errors, cross-zone bytes and cost per phase, and the waves' gates.\n"
+      "Simulate the scenario's traffic for the baseline, each wave's rollout and the state after each wave\n"
+      "(docs/simulation.md), and report per phase CPU, memory, latency percentiles, errors by cause,\n"
+      "cross-zone bytes and cost, and the waves' gates.\n"
       "Exit codes: 0 every gate holds, 1 a gate fails, 2 bad input.");
   simcmd->add_option("SCENARIO", sim.scenario, "Scenario file (meshtwin/v1 YAML)")->required();
   simcmd->add_option("-o,--output", sim.output, "Output format on stdout")
@@ -40,7 +41,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       ->capture_default_str();
   simcmd->add_option("--json", sim.json_file, "Also write the JSON report (models/schema/report.schema.json) to FILE");
   simcmd->add_option("--junit", sim.junit_file,
-                     "Also write JUnit XML to FILE: one test case per wave gate, failed when the gate fails");
+                     "Also write JUnit XML to FILE: one test case per gate per phase (a wave's rollout and the state after it)");
   simcmd->add_option("--seed", sim.seed, "Random seed (0: the scenario's seed)")->capture_default_str();
   simcmd->add_option("--duration", sim.duration,
                      "Simulated time per phase, e.g. 2m (default: the entry points' load duration)");
