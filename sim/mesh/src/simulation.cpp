@@ -2,6 +2,7 @@
 // hopPath through sidecar / ztunnel / waypoint stations and network links, and back.
 #include "meshtwin/sim/simulation.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <climits>
@@ -10,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
+#include <string_view>
 #include <unordered_map>
 
 #include "meshtwin/engine/histogram.hpp"
@@ -58,6 +61,74 @@ struct Pool {
   std::size_t end_a = 0, end_b = 0;  // proxy stations at both ends (for memory)
 };
 
+// Pools are keyed by (from station, to station, source pod or 0). A hash map: pools are
+// looked up on every link a call crosses and a 10,000-pod mesh holds many of them. Nodes
+// keep their addresses, so flows hold Pool pointers.
+struct PoolKey {
+  std::size_t from = 0, to = 0;
+  PodId src = 0;
+  bool operator==(const PoolKey&) const = default;
+};
+struct PoolKeyHash {
+  std::size_t operator()(const PoolKey& k) const noexcept {
+    std::uint64_t h = (static_cast<std::uint64_t>(k.from) * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(k.to);
+    h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL ^ static_cast<std::uint64_t>(k.src);
+    h = (h ^ (h >> 32)) * 0x94d049bb133111ebULL;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
+// The RBAC decision cache's key: client workload and mode (-1: an entry request),
+// destination workload and mode, waypoint (-1: none), service, method and path. Looked up
+// on every call with string views (no string is built); stored with its own strings.
+struct AuthzKeyView {
+  std::int64_t src_workload = -1;
+  int src_mode = 0;
+  std::size_t dst_workload = 0;
+  int dst_mode = 0;
+  std::int64_t waypoint = -1;
+  ServiceId service = 0;
+  std::string_view method, path;
+  bool operator==(const AuthzKeyView&) const = default;
+};
+struct AuthzKey {
+  AuthzKeyView ids;  // method and path unset: they are the strings below
+  std::string method, path;
+  [[nodiscard]] AuthzKeyView view() const {
+    AuthzKeyView v = ids;
+    v.method = method;
+    v.path = path;
+    return v;
+  }
+};
+struct AuthzKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(const AuthzKeyView& k) const noexcept {
+    std::size_t h = std::hash<std::string_view>{}(k.method) * 31 + std::hash<std::string_view>{}(k.path);
+    for (const auto x : {static_cast<std::uint64_t>(k.src_workload), static_cast<std::uint64_t>(k.src_mode),
+                         static_cast<std::uint64_t>(k.dst_workload), static_cast<std::uint64_t>(k.dst_mode),
+                         static_cast<std::uint64_t>(k.waypoint), static_cast<std::uint64_t>(k.service)})
+      h = (h ^ static_cast<std::size_t>(x)) * 0x100000001b3ULL + (h >> 17);
+    return h;
+  }
+  std::size_t operator()(const AuthzKey& k) const noexcept { return (*this)(k.view()); }
+};
+struct AuthzKeyEq {
+  using is_transparent = void;
+  bool operator()(const AuthzKey& a, const AuthzKey& b) const { return a.view() == b.view(); }
+  bool operator()(const AuthzKeyView& a, const AuthzKey& b) const { return a == b.view(); }
+  bool operator()(const AuthzKey& a, const AuthzKeyView& b) const { return a.view() == b; }
+};
+
+// Per traffic edge (client workload -> service): what the report gives per edge.
+struct EdgeStats {
+  std::string name;      // "ns/workload -> ns/service"
+  bool measured = false;  // a call on it started in the window
+  std::uint64_t calls = 0, errors = 0;
+  std::unique_ptr<engine::LatencyHistogram> hist;  // successful calls (30 KiB: made on first use)
+};
+constexpr std::uint32_t kEntryEdge = UINT32_MAX;  // entry requests: reported per entry point, not per edge
+
 class PhaseSim;
 struct CallFlow;
 
@@ -98,7 +169,8 @@ class PhaseSim {
   void serve(PodId pod, std::function<void(bool, const std::string&, std::int64_t resp_bytes)> done);
   void entryArrival(std::size_t ep);
   void recordEntry(std::size_t ep, std::int64_t started, bool ok, const std::string& cause);
-  void recordEdge(const std::string& edge, std::int64_t started, bool ok);
+  void recordEdge(std::uint32_t edge, std::int64_t started, bool ok);
+  std::uint32_t edgeId(WorkloadId from, ServiceId to);
   // RBAC along the path, cached per (client, destination, modes, waypoint, path).
   void authorizeFlow(CallFlow& flow, std::optional<PodId> src, ServiceId dst, const std::string& method,
                      const std::string& http_path);
@@ -170,21 +242,29 @@ class PhaseSim {
     std::int64_t created_ns = 0;
     std::int64_t ended_ns = INT64_MAX;
     std::optional<PodId> pod;  // the pod it runs in (none for a ztunnel)
+    bool ztunnel = false;      // kind == "ztunnel", for the per-link pool lookup
   };
   std::vector<StationInfo> info_;
   std::vector<PodRuntime> pods_rt_;
   std::vector<std::optional<std::size_t>> ztunnel_station_;  // per node
-  std::map<std::tuple<std::size_t, std::size_t, PodId>, Pool> pools_;
+  std::unordered_map<PoolKey, Pool, PoolKeyHash> pools_;
   std::vector<engine::RngStream> workload_rng_, entry_rng_;
   std::int64_t measure_from_ = 0, measure_to_ = 0, end_ns_ = 0;
   bool arrivals_open_ = true;
   std::vector<engine::LatencyHistogram> entry_hist_;
   std::vector<std::uint64_t> entry_requests_, entry_errors_;
-  std::map<std::string, engine::LatencyHistogram> edge_hist_;
-  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> edge_counts_;  // calls, errors
+  std::vector<EdgeStats> edges_;
+  std::unordered_map<std::uint64_t, std::uint32_t> edge_ids_;  // (workload << 32 | service) -> edges_
   std::map<std::string, std::uint64_t> causes_;
-  std::unordered_map<std::string, models::PathAuthz> authz_cache_;
-  std::map<std::pair<models::ZoneId, models::ZoneId>, double> zone_bytes_;
+  std::unordered_map<AuthzKey, models::PathAuthz, AuthzKeyHash, AuthzKeyEq> authz_cache_;
+  // Bytes per (from zone, to zone), row-major; a pair is reported once a call sent bytes on it.
+  std::vector<double> zone_bytes_;
+  std::vector<char> zone_pair_used_;
+  void addZoneBytes(models::ZoneId from, models::ZoneId to, double bytes) {
+    const std::size_t i = from * s_.zones.size() + to;
+    zone_bytes_[i] += bytes;
+    zone_pair_used_[i] = 1;
+  }
   std::uint64_t resets_ = 0;
   std::uint64_t calls_ = 0;
   struct SeriesBucket {
@@ -219,18 +299,21 @@ struct CallFlow {
   std::int64_t req_bytes = 0;
   std::int64_t resp_bytes = 0;
   std::int64_t started = 0;
-  std::string edge;
+  std::uint32_t edge = kEntryEdge;
   CallWaiter* waiter = nullptr;
   std::size_t pos = 0;  // index of the next hop to traverse
-  std::vector<Pool*> pools;  // per hop index: the pool a link uses (nullptr if none)
-  std::vector<bool> new_connection;
+  // Per hop index: the pool a link uses (nullptr if none) and whether it opened a
+  // connection. hopPath gives at most 7 hops (app, proxy, link, waypoint, link, proxy, app).
+  static constexpr std::size_t kMaxHops = 8;
+  std::array<Pool*, kMaxHops> pools{};
+  std::array<bool, kMaxHops> new_connection{};
+  std::size_t at_station = 0;  // the proxy station the flow waits on
   std::uint32_t src_epoch = 0, dst_epoch = 0;
   std::optional<std::size_t> deny_hop;  // the proxy that denies this request (RBAC)
   std::string deny_cause;
 
   CallFlow(PhaseSim& p, models::HopPath hp) : ps(p), path(std::move(hp)) {
-    pools.assign(path.hops.size(), nullptr);
-    new_connection.assign(path.hops.size(), false);
+    if (path.hops.size() > kMaxHops) throw std::logic_error("CallFlow: hop path longer than kMaxHops");
     src_epoch = ps.epochOf(path.hops.front().pod);
     dst_epoch = ps.epochOf(path.destination_pod);
   }
@@ -291,9 +374,11 @@ struct CallFlow {
       std::int64_t work = proxyWorkNs(*info.profile, req_bytes, true);
       if (pos > 0 && new_connection[pos - 1]) work += info.profile->cpu_per_connection_ns;  // accepting side
       ++pos;
-      ps.stations_[st]->submit(work, [this, st, at = pos - 1](bool ok) {
-        if (!ok) return fail(failureOf(st));
-        if (deny_hop == at) return fail(deny_cause);
+      at_station = st;
+      // Captures `this` only, so the std::function holds it without a heap allocation.
+      ps.stations_[st]->submit(work, [this](bool ok) {
+        if (!ok) return fail(failureOf(at_station));
+        if (deny_hop == pos - 1) return fail(deny_cause);
         forward();
       });
       return;
@@ -314,8 +399,9 @@ struct CallFlow {
       }
       const auto st = *ps.stationOf(h);
       const auto& info = ps.info_[st];
-      ps.stations_[st]->submit(proxyWorkNs(*info.profile, resp_bytes, false), [this, st](bool ok) {
-        if (!ok) return fail(failureOf(st));
+      at_station = st;
+      ps.stations_[st]->submit(proxyWorkNs(*info.profile, resp_bytes, false), [this](bool ok) {
+        if (!ok) return fail(failureOf(at_station));
         backward();
       });
       return;
@@ -346,8 +432,8 @@ struct CallFlow {
     const auto from_zone = h.from_node ? s.nodes[*h.from_node].zone : entry_zone;  // ingress: the client's zone
     // Bytes belong to the window of the call that sends them, so each call counts whole.
     if (ps.measuring(started)) {
-      if (is_forward) ps.zone_bytes_[{from_zone, to_zone}] += wire;
-      else ps.zone_bytes_[{to_zone, from_zone}] += wire;
+      if (is_forward) ps.addZoneBytes(from_zone, to_zone, wire);
+      else ps.addZoneBytes(to_zone, from_zone, wire);
     }
     return net.rttNs(h.locality) / 2 + static_cast<std::int64_t>(wire * 8e9 / net.bandwidth_bps);
   }
@@ -408,16 +494,33 @@ struct ServeFlow : CallWaiter {
       }
       // Decide every call of the step first, then launch them: a call's completion always
       // arrives on a later event, so `pending` is complete before any callDone.
-      std::vector<const models::Call*> made;
-      for (const auto& c : st.calls) {
-        if (c.probability >= 1.0 || ps.workloadRng(w).bernoulli(c.probability)) made.push_back(&c);
+      // (Indices of the calls made, in a small inline buffer: a step has a few calls.)
+      constexpr std::size_t kInline = 16;
+      std::array<std::uint32_t, kInline> inline_made;
+      std::vector<std::uint32_t> more;
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < st.calls.size(); ++i) {
+        const auto& c = st.calls[i];
+        if (!(c.probability >= 1.0 || ps.workloadRng(w).bernoulli(c.probability))) continue;
+        if (n < kInline) inline_made[n] = static_cast<std::uint32_t>(i);
+        else more.push_back(static_cast<std::uint32_t>(i));
+        ++n;
       }
-      if (made.empty()) continue;
-      pending = static_cast<int>(made.size());
-      for (const auto* c : made) ps.callService(pod, w, *c, this);
+      if (n == 0) continue;
+      pending = static_cast<int>(n);
+      for (std::size_t k = 0; k < n; ++k)
+        ps.callService(pod, w, st.calls[k < kInline ? inline_made[k] : more[k - kInline]], this);
       return;
     }
     finish();
+  }
+
+  // The app station turned the request away (queue full, or its node is gone).
+  void rejected() {
+    auto d = std::move(done);
+    std::string why = "app " + ps.scenario().pods[pod].name + ": queue full";
+    delete this;
+    d(false, why, 0);
   }
 
   void callDone(bool ok, const std::string& why) override {
@@ -464,8 +567,8 @@ std::optional<std::size_t> PhaseSim::stationOf(const models::Hop& h) const {
 Pool* PhaseSim::poolFor(std::size_t from_station, std::size_t to_station, PodId src, Tunnel t, models::Protocol proto) {
   // ztunnel pools per source workload (identity and IP): key on the source pod for
   // ztunnel; a sidecar or waypoint pools per upstream.
-  const bool per_source = info_[from_station].kind == "ztunnel";
-  auto& p = pools_[{from_station, to_station, per_source ? src : PodId{0}}];
+  const bool per_source = info_[from_station].ztunnel;
+  auto& p = pools_[PoolKey{from_station, to_station, per_source ? src : PodId{0}}];
   if (p.connections == 0 && p.active == 0) {
     p.streams_per_connection = (t == Tunnel::Hbone || proto == models::Protocol::Grpc) ? 100 : 1;
     p.end_a = from_station;
@@ -478,7 +581,8 @@ std::size_t PhaseSim::newStation(const models::ComponentProfile* prof, std::stri
                                  models::NodeId node, int servers, int queue_limit) {
   stations_.push_back(std::make_unique<detail::Station>(sim_, &nodes_[node], servers, queue_limit));
   if (sim_.now() >= measure_from_ && measure_from_ > 0) stations_.back()->startMeasuring();
-  info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX, std::nullopt});
+  const bool ztunnel = kind == "ztunnel";
+  info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX, std::nullopt, ztunnel});
   return stations_.size() - 1;
 }
 
@@ -596,6 +700,8 @@ void PhaseSim::terminatePod(PodId p) {
 void PhaseSim::build() {
   nodes_.resize(s_.nodes.size());
   node_free_.resize(s_.nodes.size());
+  zone_bytes_.assign(s_.zones.size() * s_.zones.size(), 0.0);
+  zone_pair_used_.assign(s_.zones.size() * s_.zones.size(), 0);
   bool ambient = false;
   for (const auto* st : {&m_, to_ ? &*to_ : nullptr}) {
     if (!st) continue;
@@ -658,13 +764,8 @@ void PhaseSim::serve(PodId pod, std::function<void(bool, const std::string&, std
     }
   }
   auto* flow = new ServeFlow(*this, pod, std::move(done));
-  stations_[pods_rt_[pod].app]->submit(static_cast<std::int64_t>(st), [this, flow, pod](bool ok) {
-    if (!ok) {
-      auto d = std::move(flow->done);
-      delete flow;
-      d(false, "app " + s_.pods[pod].name + ": queue full", 0);
-      return;
-    }
+  stations_[pods_rt_[pod].app]->submit(static_cast<std::int64_t>(st), [flow](bool ok) {
+    if (!ok) return flow->rejected();
     flow->runStep();
   });
 }
@@ -673,7 +774,7 @@ void PhaseSim::callService(PodId src, WorkloadId src_w, const models::Call& call
   const ServiceId dst = call.service;
   const std::int64_t req_bytes = call.request_bytes;
   auto path = models::hopPath(s_, m_, src, dst, workload_rng_[src_w].next());
-  const std::string edge = s_.workloads[src_w].key() + " -> " + s_.services[dst].key();
+  const std::uint32_t edge = edgeId(src_w, dst);
   if (!path.error.empty()) {
     recordEdge(edge, sim_.now(), false);
     sim_.schedule(0, [waiter, e = path.error] { waiter->callDone(false, e); });
@@ -696,12 +797,24 @@ void PhaseSim::authorizeFlow(CallFlow& flow, std::optional<PodId> src, ServiceId
   const auto& p = flow.path;
   if (!p.destination_pod) return;
   const auto dpod = *p.destination_pod;
-  std::string key = (src ? std::to_string(s_.pods[*src].owner_id) + "/" + models::toString(m_.modeOf(s_, *src)) : "entry") +
-                    "|" + std::to_string(s_.pods[dpod].owner_id) + "/" + models::toString(m_.modeOf(s_, dpod)) + "|" +
-                    (p.waypoint ? std::to_string(*p.waypoint) : "-") + "|" + std::to_string(dst) + "|" + method + " " + http_path;
+  AuthzKeyView key;
+  if (src) {
+    key.src_workload = static_cast<std::int64_t>(s_.pods[*src].owner_id);
+    key.src_mode = static_cast<int>(m_.modeOf(s_, *src));
+  }
+  key.dst_workload = s_.pods[dpod].owner_id;
+  key.dst_mode = static_cast<int>(m_.modeOf(s_, dpod));
+  key.waypoint = p.waypoint ? static_cast<std::int64_t>(*p.waypoint) : -1;
+  key.service = dst;
+  key.method = method;
+  key.path = http_path;
   auto it = authz_cache_.find(key);
-  if (it == authz_cache_.end())
-    it = authz_cache_.emplace(key, models::authorizePath(s_, m_, p, src, dst, method, http_path)).first;
+  if (it == authz_cache_.end()) {
+    AuthzKey stored{key, method, http_path};
+    stored.ids.method = {};
+    stored.ids.path = {};
+    it = authz_cache_.emplace(std::move(stored), models::authorizePath(s_, m_, p, src, dst, method, http_path)).first;
+  }
   if (!it->second.allowed) {
     flow.deny_hop = it->second.hop;
     flow.deny_cause = "403 RBAC: " + it->second.reason;
@@ -735,7 +848,7 @@ void PhaseSim::entryArrival(std::size_t ep_index) {
       auto* flow = new CallFlow(*this, std::move(path));
       flow->req_bytes = s_.workloads[s_.services[ep.service].backends.front()].request_bytes;
       flow->started = sim_.now();
-      flow->edge = "entry " + ep.name;
+      flow->edge = kEntryEdge;
       flow->waiter = waiter;
       flow->entry_zone = zone;
       flow->protocol = s_.services[ep.service].ports.front().protocol;
@@ -767,12 +880,27 @@ void PhaseSim::recordEntry(std::size_t ep, std::int64_t started, bool ok, const 
   }
 }
 
-void PhaseSim::recordEdge(const std::string& edge, std::int64_t started, bool ok) {
-  if (!measuring(started) || edge.rfind("entry ", 0) == 0) return;
-  auto& c = edge_counts_[edge];
-  ++c.first;
-  if (ok) edge_hist_[edge].record(sim_.now() - started);
-  else ++c.second;
+std::uint32_t PhaseSim::edgeId(WorkloadId from, ServiceId to) {
+  const auto key = (static_cast<std::uint64_t>(from) << 32) | static_cast<std::uint64_t>(to);
+  const auto [it, added] = edge_ids_.try_emplace(key, static_cast<std::uint32_t>(edges_.size()));
+  if (added) {
+    edges_.emplace_back();
+    edges_.back().name = s_.workloads[from].key() + " -> " + s_.services[to].key();
+  }
+  return it->second;
+}
+
+void PhaseSim::recordEdge(std::uint32_t edge, std::int64_t started, bool ok) {
+  if (!measuring(started) || edge == kEntryEdge) return;
+  auto& e = edges_[edge];
+  e.measured = true;
+  ++e.calls;
+  if (ok) {
+    if (!e.hist) e.hist = std::make_unique<engine::LatencyHistogram>();
+    e.hist->record(sim_.now() - started);
+  } else {
+    ++e.errors;
+  }
 }
 
 // ---- rollout of a wave ----------------------------------------------------------------
@@ -1008,11 +1136,12 @@ models::PhaseReport PhaseSim::run() {
     r.errors += entry_errors_[e];
   }
   r.errors_by_cause = causes_;
-  for (const auto& [edge, counts] : edge_counts_) {
-    auto& l = r.edge_latency[edge];
-    l = summarize(edge_hist_[edge]);
-    l.requests = counts.first;
-    l.errors = counts.second;
+  for (const auto& e : edges_) {
+    if (!e.measured) continue;
+    auto& l = r.edge_latency[e.name];
+    l = e.hist ? summarize(*e.hist) : models::LatencySummary{};
+    l.requests = e.calls;
+    l.errors = e.errors;
   }
 
   // Components: CPU from the work done in the window; memory from the profile's model,
@@ -1069,7 +1198,10 @@ models::PhaseReport PhaseSim::run() {
 
   // Network: bytes per zone pair, priced per direction for cross-zone pairs.
   const double to_month = kHoursPerMonth * 3600.0 / window_s;
-  for (const auto& [zp, bytes] : zone_bytes_) {
+  for (std::size_t zi = 0; zi < zone_bytes_.size(); ++zi) {
+    if (!zone_pair_used_[zi]) continue;
+    const std::pair<models::ZoneId, models::ZoneId> zp{zi / s_.zones.size(), zi % s_.zones.size()};
+    const double bytes = zone_bytes_[zi];
     models::ZonePairTraffic z;
     z.from = s_.zones[zp.first].name;
     z.to = s_.zones[zp.second].name;

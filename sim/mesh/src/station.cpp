@@ -69,21 +69,37 @@ void Station::start(Job job) {
   const auto service_ns = static_cast<std::int64_t>(static_cast<double>(job.work_ns) / speed);
   total_work_ns_ += job.work_ns;
   if (measuring_) work_ns_ += job.work_ns;
-  sim_.schedule(service_ns, [this, arrived = job.arrived_ns, d = std::move(job.done)] {
-    touch();
-    --busy_;
-    --node_->busy;
-    if (measuring_ && arrived >= measure_start_) {
-      ++completions_;
-      sojourn_sum_ns_ += static_cast<double>(sim_.now() - arrived);
-    }
-    if (!queue_.empty()) {
-      Job next = std::move(queue_.front());
-      queue_.pop_front();
-      start(std::move(next));
-    }
-    d(!dead_);
-  });
+  std::uint32_t slot;
+  if (!free_running_.empty()) {
+    slot = free_running_.back();
+    free_running_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(running_.size());
+    running_.emplace_back();
+  }
+  running_[slot].arrived_ns = job.arrived_ns;
+  running_[slot].done = std::move(job.done);
+  sim_.schedule(service_ns, [this, slot] { finish(slot); });
+}
+
+void Station::finish(std::uint32_t slot) {
+  const auto arrived = running_[slot].arrived_ns;
+  Done d = std::move(running_[slot].done);
+  running_[slot].done = nullptr;
+  free_running_.push_back(slot);
+  touch();
+  --busy_;
+  --node_->busy;
+  if (measuring_ && arrived >= measure_start_) {
+    ++completions_;
+    sojourn_sum_ns_ += static_cast<double>(sim_.now() - arrived);
+  }
+  if (!queue_.empty()) {
+    Job next = std::move(queue_.front());
+    queue_.pop_front();
+    start(std::move(next));
+  }
+  d(!dead_);
 }
 
 }  // namespace meshtwin::sim::detail

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "meshtwin/engine/simulator.hpp"
 
@@ -60,7 +61,17 @@ class Station {
     Done done;
   };
   void start(Job job);
+  void finish(std::uint32_t slot);  // the job in running_[slot] is served
   void touch();  // accumulate occupancy up to now
+
+  // Jobs in service, by slot: the completion event captures (station, slot) only, which
+  // std::function stores without a heap allocation.
+  struct Running {
+    std::int64_t arrived_ns = 0;
+    Done done;
+  };
+  std::vector<Running> running_;
+  std::vector<std::uint32_t> free_running_;
 
   engine::Simulator& sim_;
   NodeCpu* node_;
