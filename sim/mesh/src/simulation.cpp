@@ -293,7 +293,7 @@ class PhaseSim {
 };
 
 // ---- a call from a client over a hop path and back ----------------------------------
-struct CallFlow {
+struct CallFlow final : detail::StationClient {
   PhaseSim& ps;
   models::HopPath path;
   std::int64_t req_bytes = 0;
@@ -308,6 +308,7 @@ struct CallFlow {
   std::array<Pool*, kMaxHops> pools{};
   std::array<bool, kMaxHops> new_connection{};
   std::size_t at_station = 0;  // the proxy station the flow waits on
+  bool returning = false;      // the response is on its way back (backward())
   std::uint32_t src_epoch = 0, dst_epoch = 0;
   std::optional<std::size_t> deny_hop;  // the proxy that denies this request (RBAC)
   std::string deny_cause;
@@ -357,6 +358,7 @@ struct CallFlow {
           if (!ok) return fail(cause);
           resp_bytes = rb;
           pos = path.hops.size() - 1;
+          returning = true;
           backward();
         });
         return;
@@ -375,14 +377,17 @@ struct CallFlow {
       if (pos > 0 && new_connection[pos - 1]) work += info.profile->cpu_per_connection_ns;  // accepting side
       ++pos;
       at_station = st;
-      // Captures `this` only, so the std::function holds it without a heap allocation.
-      ps.stations_[st]->submit(work, [this](bool ok) {
-        if (!ok) return fail(failureOf(at_station));
-        if (deny_hop == pos - 1) return fail(deny_cause);
-        forward();
-      });
+      ps.stations_[st]->submit(work, this);  // served() goes on
       return;
     }
+  }
+
+  // The proxy at `at_station` is done with the request (forward) or the response (back).
+  void served(bool ok) override {
+    if (!ok) return fail(failureOf(at_station));
+    if (returning) return backward();
+    if (deny_hop == pos - 1) return fail(deny_cause);
+    forward();
   }
 
   // Backward: from hop `pos` down to the client.
@@ -400,10 +405,7 @@ struct CallFlow {
       const auto st = *ps.stationOf(h);
       const auto& info = ps.info_[st];
       at_station = st;
-      ps.stations_[st]->submit(proxyWorkNs(*info.profile, resp_bytes, false), [this](bool ok) {
-        if (!ok) return fail(failureOf(at_station));
-        backward();
-      });
+      ps.stations_[st]->submit(proxyWorkNs(*info.profile, resp_bytes, false), this);  // served() goes on
       return;
     }
     if (wasReset()) {
@@ -471,7 +473,7 @@ struct CallFlow {
 };
 
 // ---- a request served by one workload replica ---------------------------------------
-struct ServeFlow : CallWaiter {
+struct ServeFlow final : CallWaiter, detail::StationClient {
   PhaseSim& ps;
   PodId pod;
   WorkloadId w;
@@ -515,7 +517,13 @@ struct ServeFlow : CallWaiter {
     finish();
   }
 
-  // The app station turned the request away (queue full, or its node is gone).
+  // The app station served the request (run the script) or turned it away (queue full, or
+  // its node is gone).
+  void served(bool ok) override {
+    if (!ok) return rejected();
+    runStep();
+  }
+
   void rejected() {
     auto d = std::move(done);
     std::string why = "app " + ps.scenario().pods[pod].name + ": queue full";
@@ -764,10 +772,7 @@ void PhaseSim::serve(PodId pod, std::function<void(bool, const std::string&, std
     }
   }
   auto* flow = new ServeFlow(*this, pod, std::move(done));
-  stations_[pods_rt_[pod].app]->submit(static_cast<std::int64_t>(st), [flow](bool ok) {
-    if (!ok) return flow->rejected();
-    flow->runStep();
-  });
+  stations_[pods_rt_[pod].app]->submit(static_cast<std::int64_t>(st), flow);
 }
 
 void PhaseSim::callService(PodId src, WorkloadId src_w, const models::Call& call, CallWaiter* waiter) {

@@ -35,31 +35,33 @@ void Station::kill(std::string cause) {
   dead_ = true;
   death_cause_ = std::move(cause);
   while (!queue_.empty()) {
-    sim_.schedule(0, [d = std::move(queue_.front().done)] { d(false); });
+    sim_.schedule(0, [c = queue_.front().client] { c->served(false); });
     queue_.pop_front();
   }
 }
 
-void Station::submit(std::int64_t work_ns, Done done) {
+void Station::submit(std::int64_t work_ns, StationClient* client) {
   if (dead_) {
-    sim_.schedule(0, [d = std::move(done)] { d(false); });
+    sim_.schedule(0, [client] { client->served(false); });
     return;
   }
   if (busy_ < servers_) {
     touch();
     if (measuring_) ++arrivals_;
-    start({work_ns, sim_.now(), std::move(done)});
+    client->station_arrived_ns = sim_.now();
+    start({work_ns, client});
     return;
   }
   if (static_cast<int>(queue_.size()) >= queue_limit_) {
     if (measuring_) ++rejections_;
     // Answer on the next event, not inside the caller's stack.
-    sim_.schedule(0, [d = std::move(done)] { d(false); });
+    sim_.schedule(0, [client] { client->served(false); });
     return;
   }
   touch();
   if (measuring_) ++arrivals_;
-  queue_.push_back({work_ns, sim_.now(), std::move(done)});
+  client->station_arrived_ns = sim_.now();
+  queue_.push_back({work_ns, client});
 }
 
 void Station::start(Job job) {
@@ -69,24 +71,11 @@ void Station::start(Job job) {
   const auto service_ns = static_cast<std::int64_t>(static_cast<double>(job.work_ns) / speed);
   total_work_ns_ += job.work_ns;
   if (measuring_) work_ns_ += job.work_ns;
-  std::uint32_t slot;
-  if (!free_running_.empty()) {
-    slot = free_running_.back();
-    free_running_.pop_back();
-  } else {
-    slot = static_cast<std::uint32_t>(running_.size());
-    running_.emplace_back();
-  }
-  running_[slot].arrived_ns = job.arrived_ns;
-  running_[slot].done = std::move(job.done);
-  sim_.schedule(service_ns, [this, slot] { finish(slot); });
+  sim_.schedule(service_ns, [this, c = job.client] { finish(c); });
 }
 
-void Station::finish(std::uint32_t slot) {
-  const auto arrived = running_[slot].arrived_ns;
-  Done d = std::move(running_[slot].done);
-  running_[slot].done = nullptr;
-  free_running_.push_back(slot);
+void Station::finish(StationClient* client) {
+  const auto arrived = client->station_arrived_ns;
   touch();
   --busy_;
   --node_->busy;
@@ -95,11 +84,11 @@ void Station::finish(std::uint32_t slot) {
     sojourn_sum_ns_ += static_cast<double>(sim_.now() - arrived);
   }
   if (!queue_.empty()) {
-    Job next = std::move(queue_.front());
+    const Job next = queue_.front();
     queue_.pop_front();
-    start(std::move(next));
+    start(next);
   }
-  d(!dead_);
+  client->served(!dead_);
 }
 
 }  // namespace meshtwin::sim::detail

@@ -5,9 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <string>
-#include <vector>
 
 #include "meshtwin/engine/simulator.hpp"
 
@@ -21,16 +19,28 @@ struct NodeCpu {
   int busy = 0;
 };
 
+// Who waits for a job at a station (a request flow). It waits on one station at a time,
+// and hears once: served(true) when the job is done, served(false) when the queue was full
+// or the station died. The station keeps the job's arrival time in it, so that a pending
+// completion is an engine event holding two pointers (which std::function stores inline).
+class StationClient {
+ public:
+  virtual void served(bool accepted) = 0;
+  std::int64_t station_arrived_ns = 0;
+
+ protected:
+  ~StationClient() = default;
+};
+
 class Station {
  public:
-  using Done = std::function<void(bool accepted)>;
 
   Station(engine::Simulator& sim, NodeCpu* node, int servers, int queue_limit)
       : sim_(sim), node_(node), servers_(std::max(1, servers)), queue_limit_(queue_limit) {}
 
-  // Queues `work_ns` of CPU work; `done(true)` when served, `done(false)` at once when the
-  // queue is full.
-  void submit(std::int64_t work_ns, Done done);
+  // Queues `work_ns` of CPU work; `client->served(true)` when served, `served(false)` on
+  // the next event when the queue is full.
+  void submit(std::int64_t work_ns, StationClient* client);
   // Counts CPU work that does not queue (e.g. the sending side of a TLS handshake).
   void addBackgroundWork(std::int64_t work_ns);
   void startMeasuring();
@@ -57,21 +67,11 @@ class Station {
  private:
   struct Job {
     std::int64_t work_ns;
-    std::int64_t arrived_ns;
-    Done done;
+    StationClient* client;
   };
   void start(Job job);
-  void finish(std::uint32_t slot);  // the job in running_[slot] is served
+  void finish(StationClient* client);  // its job is served
   void touch();  // accumulate occupancy up to now
-
-  // Jobs in service, by slot: the completion event captures (station, slot) only, which
-  // std::function stores without a heap allocation.
-  struct Running {
-    std::int64_t arrived_ns = 0;
-    Done done;
-  };
-  std::vector<Running> running_;
-  std::vector<std::uint32_t> free_running_;
 
   engine::Simulator& sim_;
   NodeCpu* node_;
