@@ -242,9 +242,15 @@ class PhaseSim {
     std::int64_t created_ns = 0;
     std::int64_t ended_ns = INT64_MAX;
     std::optional<PodId> pod;  // the pod it runs in (none for a ztunnel)
-    bool ztunnel = false;      // kind == "ztunnel", for the per-link pool lookup
   };
   std::vector<StationInfo> info_;
+  // Per station, what every hop reads, packed apart from info_ (whose entries hold two
+  // strings): in a 10,000-pod mesh the stations do not fit in cache.
+  struct StationHot {
+    const models::ComponentProfile* profile = nullptr;
+    bool ztunnel = false;  // kind "ztunnel": pools per source workload
+  };
+  std::vector<StationHot> hot_;
   std::vector<PodRuntime> pods_rt_;
   std::vector<std::optional<std::size_t>> ztunnel_station_;  // per node
   std::unordered_map<PoolKey, Pool, PoolKeyHash> pools_;
@@ -372,9 +378,9 @@ struct CallFlow final : detail::StationClient {
         return;
       }
       const auto st = *ps.stationOf(h);
-      const auto& info = ps.info_[st];
-      std::int64_t work = proxyWorkNs(*info.profile, req_bytes, true);
-      if (pos > 0 && new_connection[pos - 1]) work += info.profile->cpu_per_connection_ns;  // accepting side
+      const auto& prof = *ps.hot_[st].profile;
+      std::int64_t work = proxyWorkNs(prof, req_bytes, true);
+      if (pos > 0 && new_connection[pos - 1]) work += prof.cpu_per_connection_ns;  // accepting side
       ++pos;
       at_station = st;
       ps.stations_[st]->submit(work, this);  // served() goes on
@@ -403,9 +409,8 @@ struct CallFlow final : detail::StationClient {
         return;
       }
       const auto st = *ps.stationOf(h);
-      const auto& info = ps.info_[st];
       at_station = st;
-      ps.stations_[st]->submit(proxyWorkNs(*info.profile, resp_bytes, false), this);  // served() goes on
+      ps.stations_[st]->submit(proxyWorkNs(*ps.hot_[st].profile, resp_bytes, false), this);  // served() goes on
       return;
     }
     if (wasReset()) {
@@ -575,7 +580,7 @@ std::optional<std::size_t> PhaseSim::stationOf(const models::Hop& h) const {
 Pool* PhaseSim::poolFor(std::size_t from_station, std::size_t to_station, PodId src, Tunnel t, models::Protocol proto) {
   // ztunnel pools per source workload (identity and IP): key on the source pod for
   // ztunnel; a sidecar or waypoint pools per upstream.
-  const bool per_source = info_[from_station].ztunnel;
+  const bool per_source = hot_[from_station].ztunnel;
   auto& p = pools_[PoolKey{from_station, to_station, per_source ? src : PodId{0}}];
   if (p.connections == 0 && p.active == 0) {
     p.streams_per_connection = (t == Tunnel::Hbone || proto == models::Protocol::Grpc) ? 100 : 1;
@@ -589,8 +594,8 @@ std::size_t PhaseSim::newStation(const models::ComponentProfile* prof, std::stri
                                  models::NodeId node, int servers, int queue_limit) {
   stations_.push_back(std::make_unique<detail::Station>(sim_, &nodes_[node], servers, queue_limit));
   if (sim_.now() >= measure_from_ && measure_from_ > 0) stations_.back()->startMeasuring();
-  const bool ztunnel = kind == "ztunnel";
-  info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX, std::nullopt, ztunnel});
+  hot_.push_back({prof, kind == "ztunnel"});
+  info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX, std::nullopt});
   return stations_.size() - 1;
 }
 

@@ -5,12 +5,12 @@ namespace meshtwin::sim::detail {
 
 void Station::touch() {
   const auto now = sim_.now();
-  if (measuring_) occupancy_ += static_cast<double>(busy_ + static_cast<int>(queue_.size())) * static_cast<double>(now - last_change_);
+  if (measuring_) occupancy_ += static_cast<double>(busy_ + queued_) * static_cast<double>(now - last_change_);
   last_change_ = now;
 }
 
 double Station::occupancyIntegral() const {
-  return occupancy_ + static_cast<double>(busy_ + static_cast<int>(queue_.size())) * static_cast<double>(sim_.now() - last_change_);
+  return occupancy_ + static_cast<double>(busy_ + queued_) * static_cast<double>(sim_.now() - last_change_);
 }
 
 void Station::startMeasuring() {
@@ -38,6 +38,7 @@ void Station::kill(std::string cause) {
     sim_.schedule(0, [c = queue_.front().client] { c->served(false); });
     queue_.pop_front();
   }
+  queued_ = 0;
 }
 
 void Station::submit(std::int64_t work_ns, StationClient* client) {
@@ -52,7 +53,7 @@ void Station::submit(std::int64_t work_ns, StationClient* client) {
     start({work_ns, client});
     return;
   }
-  if (static_cast<int>(queue_.size()) >= queue_limit_) {
+  if (queued_ >= queue_limit_) {
     if (measuring_) ++rejections_;
     // Answer on the next event, not inside the caller's stack.
     sim_.schedule(0, [client] { client->served(false); });
@@ -62,6 +63,7 @@ void Station::submit(std::int64_t work_ns, StationClient* client) {
   if (measuring_) ++arrivals_;
   client->station_arrived_ns = sim_.now();
   queue_.push_back({work_ns, client});
+  ++queued_;
 }
 
 void Station::start(Job job) {
@@ -83,9 +85,10 @@ void Station::finish(StationClient* client) {
     ++completions_;
     sojourn_sum_ns_ += static_cast<double>(sim_.now() - arrived);
   }
-  if (!queue_.empty()) {
+  if (queued_ > 0) {
     const Job next = queue_.front();
     queue_.pop_front();
+    --queued_;
     start(next);
   }
   client->served(!dead_);
