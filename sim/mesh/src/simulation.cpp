@@ -58,24 +58,55 @@ struct Pool {
   int streams_per_connection = 100;
   int active = 0;
   int connections = 0;
-  std::size_t end_a = 0, end_b = 0;  // proxy stations at both ends (for memory)
 };
 
-// Pools are keyed by (from station, to station, source pod or 0). A hash map: pools are
-// looked up on every link a call crosses and a 10,000-pod mesh holds many of them. Nodes
-// keep their addresses, so flows hold Pool pointers.
-struct PoolKey {
-  std::size_t from = 0, to = 0;
-  PodId src = 0;
-  bool operator==(const PoolKey&) const = default;
-};
-struct PoolKeyHash {
-  std::size_t operator()(const PoolKey& k) const noexcept {
-    std::uint64_t h = (static_cast<std::uint64_t>(k.from) * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(k.to);
-    h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL ^ static_cast<std::uint64_t>(k.src);
-    h = (h ^ (h >> 32)) * 0x94d049bb133111ebULL;
-    return static_cast<std::size_t>(h ^ (h >> 29));
+// The pools, keyed by (from station, to station, source pod or 0). Looked up on every link
+// a call crosses; a 10,000-pod mesh holds ~10^5 of them, so a lookup is cache misses:
+// an open-addressing table (linear probing, 24-byte slots) costs one for the slot and one
+// for the pool, where std::unordered_map costs three (bucket, previous node, node). Pools
+// live in a deque, so their addresses are stable and flows hold Pool pointers.
+class PoolTable {
+ public:
+  // The pool for the key, made (zeroed) if there is none yet.
+  Pool& at(std::size_t from, std::size_t to, PodId src) {
+    if (slots_.empty() || 2 * (pools_.size() + 1) > slots_.size()) grow();
+    const auto f = static_cast<std::uint32_t>(from), t = static_cast<std::uint32_t>(to), s = static_cast<std::uint32_t>(src);
+    if (f != from || t != to || s != src) throw std::length_error("PoolTable: index beyond 32 bits");
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash(f, t, s) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (!slot.pool) {
+        slot = {f, t, s, &pools_.emplace_back()};
+        return *slot.pool;
+      }
+      if (slot.from == f && slot.to == t && slot.src == s) return *slot.pool;
+    }
   }
+
+ private:
+  struct Slot {
+    std::uint32_t from = 0, to = 0, src = 0;
+    Pool* pool = nullptr;  // nullptr: empty
+  };
+  static std::size_t hash(std::uint32_t f, std::uint32_t t, std::uint32_t s) {
+    std::uint64_t h = ((static_cast<std::uint64_t>(f) << 32) | t) * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (h >> 29) ^ s) * 0xbf58476d1ce4e5b9ULL;
+    return static_cast<std::size_t>(h ^ (h >> 32));
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : 2 * old.size(), Slot{});
+    const std::size_t mask = slots_.size() - 1;
+    for (const auto& o : old) {
+      if (!o.pool) continue;
+      std::size_t i = hash(o.from, o.to, o.src) & mask;
+      while (slots_[i].pool) i = (i + 1) & mask;
+      slots_[i] = o;
+    }
+  }
+
+  std::vector<Slot> slots_;  // a power of two, at most half full
+  std::deque<Pool> pools_;
 };
 
 // The RBAC decision cache's key: client workload and mode (-1: an entry request),
@@ -253,7 +284,7 @@ class PhaseSim {
   std::vector<StationHot> hot_;
   std::vector<PodRuntime> pods_rt_;
   std::vector<std::optional<std::size_t>> ztunnel_station_;  // per node
-  std::unordered_map<PoolKey, Pool, PoolKeyHash> pools_;
+  PoolTable pools_;
   std::vector<engine::RngStream> workload_rng_, entry_rng_;
   std::int64_t measure_from_ = 0, measure_to_ = 0, end_ns_ = 0;
   bool arrivals_open_ = true;
@@ -581,12 +612,9 @@ Pool* PhaseSim::poolFor(std::size_t from_station, std::size_t to_station, PodId 
   // ztunnel pools per source workload (identity and IP): key on the source pod for
   // ztunnel; a sidecar or waypoint pools per upstream.
   const bool per_source = hot_[from_station].ztunnel;
-  auto& p = pools_[PoolKey{from_station, to_station, per_source ? src : PodId{0}}];
-  if (p.connections == 0 && p.active == 0) {
+  auto& p = pools_.at(from_station, to_station, per_source ? src : PodId{0});
+  if (p.connections == 0 && p.active == 0)
     p.streams_per_connection = (t == Tunnel::Hbone || proto == models::Protocol::Grpc) ? 100 : 1;
-    p.end_a = from_station;
-    p.end_b = to_station;
-  }
   return &p;
 }
 
