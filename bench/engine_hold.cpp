@@ -42,6 +42,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "machine_info.hpp"
+
 #include "meshtwin/engine/event_queue.hpp"
 #include "meshtwin/engine/rng.hpp"
 #include "meshtwin/engine/simulator.hpp"
@@ -218,34 +220,9 @@ std::optional<Row> runOne(const std::string& engine, std::uint64_t pending, cons
 // ---------------------------------------------------------------------------------------
 // Machine description.
 
-std::string readFirstLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-std::string cpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
-}
-
-std::string compilerName() {
-#if defined(__clang__)
-  return std::string("clang ") + __clang_version__;
-#elif defined(__GNUC__)
-  return std::string("gcc ") + __VERSION__;
-#else
-  return "unknown";
-#endif
-}
+using meshtwin::bench::compilerName;
+using meshtwin::bench::cpuModel;
+using meshtwin::bench::readFirstLine;
 
 std::vector<int> affinity() {
   std::vector<int> cpus;
