@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 1: install what is missing, build everything, and run the main job on
-# the shipped default scenario. Safe to run again; later runs only rebuild what changed.
+# the shipped default scenario: check its plan, then simulate every phase of it. Safe to run again; later runs only rebuild what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +13,7 @@ echo
 echo "setup: meshtwin check scenarios/default.yaml"
 # Findings are the point of the check: print them all and exit 0 here; CI gates use --fail-on.
 ./build/dev/sim/cli/meshtwin check scenarios/default.yaml --fail-on never
+
+echo
+echo "setup: meshtwin simulate scenarios/default.yaml (report also in build/dev/default-report.json)"
+./build/dev/sim/cli/meshtwin simulate scenarios/default.yaml --json build/dev/default-report.json
