@@ -221,6 +221,7 @@ std::optional<Row> runOne(const std::string& engine, std::uint64_t pending, cons
 // Machine description.
 
 using meshtwin::bench::compilerName;
+using meshtwin::bench::fmtRate;
 using meshtwin::bench::cpuModel;
 using meshtwin::bench::readFirstLine;
 
@@ -318,12 +319,6 @@ Options parseArgs(int argc, char** argv) {
   return opt;
 }
 
-std::string fmtRate(double r) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f M", r / 1e6);
-  return buf;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -339,11 +334,7 @@ int main(int argc, char** argv) {
   const std::string load_before = readFirstLine("/proc/loadavg");
   std::printf("HOLD model, Exp(mean %.0f ns) delays, %llu events x best of %d after a warm-up of one population\n",
               kMeanDelayNs, static_cast<unsigned long long>(opt.events), opt.reps);
-  std::printf("cpu: %s, loadavg: %s, build: %s %s\n", cpuModel().c_str(), load_before.c_str(),
-              MESHTWIN_BENCH_BUILD_TYPE, MESHTWIN_BENCH_CXX_FLAGS);
-  if (std::string(MESHTWIN_BENCH_BUILD_TYPE) != "Release") {
-    std::printf("warning: not a Release build; configure with -DCMAKE_BUILD_TYPE=Release for figures\n");
-  }
+  meshtwin::bench::printMachineLine(load_before, MESHTWIN_BENCH_BUILD_TYPE, MESHTWIN_BENCH_CXX_FLAGS);
   std::printf("\n");
   std::printf("%-20s %10s %12s %10s %14s\n", "engine", "pending", "events", "seconds", "events/s");
   std::fflush(stdout);

@@ -1,8 +1,10 @@
 // Describing the machine a benchmark ran on, for the JSON both bench programs write.
 #pragma once
 
+#include <cstdio>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 
 namespace meshtwin::bench {
 
@@ -33,6 +35,23 @@ inline std::string compilerName() {
 #else
   return "unknown";
 #endif
+}
+
+// "27.42 M" (per second) at or above a million, "492 k" below.
+inline std::string fmtRate(double r) {
+  char buf[32];
+  if (r >= 1e6) std::snprintf(buf, sizeof buf, "%.2f M", r / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.0f k", r / 1e3);
+  return buf;
+}
+
+// The line every benchmark prints under its title: machine, load and build, and a warning
+// when the build is not one whose figures mean anything.
+inline void printMachineLine(const std::string& load_before, const char* build_type, const char* cxx_flags) {
+  std::printf("cpu: %s, nproc %ld, loadavg: %s, build: %s %s\n", cpuModel().c_str(), sysconf(_SC_NPROCESSORS_ONLN),
+              load_before.c_str(), build_type, cxx_flags);
+  if (std::string(build_type) != "Release")
+    std::printf("warning: not a Release build; configure with -DCMAKE_BUILD_TYPE=Release for figures\n");
 }
 
 }  // namespace meshtwin::bench

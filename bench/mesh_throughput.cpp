@@ -76,6 +76,7 @@ struct Options {
 // Machine description.
 
 using meshtwin::bench::compilerName;
+using meshtwin::bench::fmtRate;
 using meshtwin::bench::cpuModel;
 using meshtwin::bench::readFirstLine;
 
@@ -258,12 +259,6 @@ meshtwin::models::Scenario load(const std::string& path) {
   return std::move(*res.scenario);
 }
 
-std::string fmtRate(double r) {
-  char buf[32];
-  if (r >= 1e6) std::snprintf(buf, sizeof buf, "%.2f M", r / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.0f k", r / 1e3);
-  return buf;
-}
 
 void printHeader() {
   std::printf("%-12s %-22s %6s %9s %9s %12s %12s %11s %11s %9s\n", "scenario", "phase", "role", "sim s", "wall s",
@@ -431,10 +426,7 @@ int main(int argc, char** argv) {
   const std::string load_before = readFirstLine("/proc/loadavg");
   std::printf("mesh simulator throughput on one core (simulatePhase, rollouts off, seed %llu)\n",
               static_cast<unsigned long long>(opt.seed));
-  std::printf("cpu: %s, nproc %ld, loadavg: %s, build: %s %s\n", cpuModel().c_str(), sysconf(_SC_NPROCESSORS_ONLN),
-              load_before.c_str(), MESHTWIN_BENCH_BUILD_TYPE, MESHTWIN_BENCH_CXX_FLAGS);
-  if (std::string(MESHTWIN_BENCH_BUILD_TYPE) != "Release")
-    std::printf("warning: not a Release build; configure with -DCMAKE_BUILD_TYPE=Release for figures\n");
+  meshtwin::bench::printMachineLine(load_before, MESHTWIN_BENCH_BUILD_TYPE, MESHTWIN_BENCH_CXX_FLAGS);
   if (opt.quick) std::printf("--quick: smoke-run durations, not the targets' figures\n");
   std::printf("\n");
   printHeader();
