@@ -12,6 +12,9 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   # data plane
   libssl-dev libnghttp2-dev
+  # data-plane tests and benches: an independent HBONE client (Python h2), h2load and curl as
+  # independent HTTP clients, haproxy as the TLS-tunnel peer in bench/
+  python3-h2 nghttp2-client curl haproxy
   # eBPF
   libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
   # fuzzing and sanitizers
