@@ -181,13 +181,15 @@ struct PodRuntime {
 class PhaseSim {
  public:
   PhaseSim(const models::Scenario& s, const models::MeshState& m, const SimOptions& o,
-           const models::MeshState* target = nullptr, std::string wave = {})
-      : s_(s), m_(m), o_(o), seed_(o.seed ? o.seed : s.seed), wave_(std::move(wave)) {
+           const models::MeshState* target = nullptr, std::string wave = {},
+           const std::function<bool()>* cancelled = nullptr)
+      : s_(s), m_(m), o_(o), seed_(o.seed ? o.seed : s.seed), wave_(std::move(wave)), cancelled_(cancelled) {
     if (target) to_ = *target;
     build();
   }
 
-  models::PhaseReport run();
+  // nullopt only when cancelled.
+  std::optional<models::PhaseReport> run();
   [[nodiscard]] std::vector<StationStats> stationStats() const;
   [[nodiscard]] RunStats runStats() const { return {sim_.eventsRun(), calls_}; }
 
@@ -253,6 +255,7 @@ class PhaseSim {
   void maybeFinishRollout();
   void hpaTick(models::WaypointId wp);
   void recordReplicas(models::WaypointId wp);
+  bool runTo(std::int64_t until_ns);
 
   models::Scenario s_;  // own copy: pod lists change as pods start and stop
   models::MeshState m_;
@@ -260,6 +263,7 @@ class PhaseSim {
   SimOptions o_;
   std::uint64_t seed_;
   std::string wave_;
+  const std::function<bool()>* cancelled_;  // the caller's cancel poll, or null
   engine::Simulator sim_;
   std::vector<detail::NodeCpu> nodes_;
   std::vector<std::pair<double, double>> node_free_;  // cpu millicores, memory bytes
@@ -1122,7 +1126,23 @@ void PhaseSim::recordReplicas(models::WaypointId wp) {
   replica_series_[wp].emplace_back(static_cast<double>(sim_.now()) / 1e9, hpa_[wp].spec);
 }
 
-models::PhaseReport PhaseSim::run() {
+// Runs to `until_ns` in slices of one simulated second, asking the caller between slices
+// whether to stop. The same events run in the same order as in one runUntil(until_ns), so
+// reports do not depend on whether anyone polls. False when cancelled.
+bool PhaseSim::runTo(std::int64_t until_ns) {
+  if (!cancelled_ || !*cancelled_) {
+    sim_.runUntil(until_ns);
+    return true;
+  }
+  constexpr std::int64_t kPollEveryNs = 1'000'000'000;
+  do {
+    if ((*cancelled_)()) return false;
+    sim_.runUntil(std::min(until_ns, sim_.now() + kPollEveryNs));
+  } while (sim_.now() < until_ns);
+  return true;
+}
+
+std::optional<models::PhaseReport> PhaseSim::run() {
   std::int64_t duration = 0;
   for (const auto& ep : s_.entry_points) duration = std::max(duration, ep.durationNs());
   if (o_.duration_ns) duration = *o_.duration_ns;
@@ -1139,19 +1159,21 @@ models::PhaseReport PhaseSim::run() {
     if (s_.waypoints[wp].hpa) sim_.schedule(15'000'000'000, [this, wp] { hpaTick(wp); });
   }
   scheduleFaults();
-  sim_.runUntil(warmup);
+  if (!runTo(warmup)) return std::nullopt;
   for (auto& st : stations_) st->startMeasuring();
   // The wave starts 1 s into the window, so the requests it cuts were started inside it.
   if (to_) sim_.schedule(1'000'000'000, [this] { startRollout(); });
   // A rollout ends itself (maybeFinishRollout moves end_ns_ closer); run in slices.
-  while (sim_.now() < end_ns_) sim_.runUntil(std::min(end_ns_, sim_.now() + 10'000'000'000));
+  while (sim_.now() < end_ns_) {
+    if (!runTo(std::min(end_ns_, sim_.now() + 10'000'000'000))) return std::nullopt;
+  }
   arrivals_open_ = false;
   // CPU is the work done inside the window; then requests still in flight may finish
   // (for at most a minute) so that slow ones started late are counted too.
   std::vector<std::int64_t> work(stations_.size());
   for (std::size_t i = 0; i < stations_.size(); ++i) work[i] = stations_[i]->workNs();
   const auto window_end = sim_.now();
-  sim_.runUntil(window_end + 60'000'000'000);
+  if (!runTo(window_end + 60'000'000'000)) return std::nullopt;
 
   const double window_ns = static_cast<double>(window_end - warmup);
   const double window_s = window_ns / 1e9;
@@ -1469,7 +1491,7 @@ models::GateResult evaluateGate(const models::Scenario& s, const models::Gate& g
 models::PhaseReport simulatePhase(const models::Scenario& s, const models::MeshState& m, const SimOptions& opts,
                                   std::vector<StationStats>* stations, RunStats* stats) {
   PhaseSim ps(s, m, opts);
-  auto r = ps.run();
+  auto r = *ps.run();  // nobody can cancel: always a report
   if (stations) *stations = ps.stationStats();
   if (stats) *stats = ps.runStats();
   r.findings = models::analyzePhase(s, m);
@@ -1479,13 +1501,18 @@ models::PhaseReport simulatePhase(const models::Scenario& s, const models::MeshS
 models::PhaseReport simulateRollout(const models::Scenario& s, const models::MeshState& from,
                                     const models::MeshState& to, const std::string& wave, const SimOptions& opts) {
   PhaseSim ps(s, from, opts, &to, wave);
-  auto r = ps.run();
+  auto r = *ps.run();
   r.findings = models::analyzePhase(s, to);
   return r;
 }
 
+std::size_t phaseCount(const models::Scenario& s, const SimOptions& opts) {
+  const std::size_t states = s.plan.waves.size() + 1;
+  return opts.rollouts ? 2 * states - 1 : states;
+}
+
 std::optional<models::Report> simulateScenario(const models::Scenario& s, const SimOptions& opts,
-                                               const ProgressFn& progress) {
+                                               const RunControl& control) {
   models::Report rep;
   rep.scenario = s.name;
   rep.scenario_file = s.file;
@@ -1493,25 +1520,45 @@ std::optional<models::Report> simulateScenario(const models::Scenario& s, const 
   rep.profile_kind = s.profile.provenance.kind;
   rep.seed = opts.seed ? opts.seed : s.seed;
   const auto phases = models::allPhases(s);
-  const std::size_t total = opts.rollouts ? 2 * phases.size() - 1 : phases.size();
-  std::size_t done = 0;
+  const std::size_t total = phaseCount(s, opts);
+  const std::function<bool()>* cancelled = control.cancelled ? &control.cancelled : nullptr;
+  // Simulates one phase; false when cancelled inside it or right after it.
+  const auto finish = [&](PhaseSim& ps, const models::MeshState& judged, const models::Wave* wave) {
+    auto pr = ps.run();
+    if (!pr) return false;
+    pr->findings = models::analyzePhase(s, judged);
+    // A wave's gates judge its rollout window and the steady state after it: capacity dips
+    // are what gates catch.
+    if (wave) {
+      for (const auto& g : wave->gates) pr->gates.push_back(evaluateGate(s, g, *pr));
+    }
+    rep.phases.push_back(std::move(*pr));
+    if (control.phase_done) control.phase_done(rep.phases.back(), rep.phases.size() - 1, total);
+    return !(cancelled && (*cancelled)());
+  };
   for (std::size_t i = 0; i < phases.size(); ++i) {
-    if (i > 0 && opts.rollouts) {
-      // The wave's gates judge its rollout window too: capacity dips are what gates catch.
-      auto rollout = simulateRollout(s, phases[i - 1], phases[i], s.plan.waves[i - 1].name, opts);
-      for (const auto& g : s.plan.waves[i - 1].gates) rollout.gates.push_back(evaluateGate(s, g, rollout));
-      rep.phases.push_back(std::move(rollout));
-      if (progress && !progress(++done, total)) return std::nullopt;
+    const models::Wave* wave = i > 0 ? &s.plan.waves[i - 1] : nullptr;
+    if (wave && opts.rollouts) {
+      PhaseSim ps(s, phases[i - 1], opts, &phases[i], wave->name, cancelled);
+      if (!finish(ps, phases[i], wave)) return std::nullopt;
     }
-    auto pr = simulatePhase(s, phases[i], opts);
-    if (i > 0) {
-      // A wave's gates judge the steady state after it.
-      for (const auto& g : s.plan.waves[i - 1].gates) pr.gates.push_back(evaluateGate(s, g, pr));
-    }
-    rep.phases.push_back(std::move(pr));
-    if (progress && !progress(++done, total)) return std::nullopt;
+    PhaseSim ps(s, phases[i], opts, nullptr, {}, cancelled);
+    if (!finish(ps, phases[i], wave)) return std::nullopt;
   }
   return rep;
+}
+
+std::optional<models::Report> simulateScenario(const models::Scenario& s, const SimOptions& opts,
+                                               const ProgressFn& progress) {
+  if (!progress) return simulateScenario(s, opts, RunControl{});
+  // The progress callback answers after each phase; between its calls nothing cancels.
+  bool stop = false;
+  RunControl control;
+  control.cancelled = [&stop] { return stop; };
+  control.phase_done = [&](const models::PhaseReport&, std::size_t index, std::size_t total) {
+    if (progress && !progress(index + 1, total)) stop = true;
+  };
+  return simulateScenario(s, opts, control);
 }
 
 }  // namespace meshtwin::sim
