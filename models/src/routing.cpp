@@ -232,12 +232,53 @@ MtlsMode effectiveMtls(const MeshState& m, const Workload& w) {
 
 }  // namespace
 
+std::vector<const AuthorizationPolicy*> waypointPolicies(const Scenario& s, const MeshState& m, ServiceId svc_id,
+                                                        WaypointId wp_id) {
+  const auto& svc = s.services[svc_id];
+  const auto& wp = s.waypoints[wp_id];
+  std::vector<const AuthorizationPolicy*> out;
+  for (const auto& p : m.policies) {
+    for (const auto& ref : p.target_refs) {
+      if ((ref.kind == "Service" && p.ns == svc.ns && ref.name == svc.name) ||
+          (ref.kind == "Gateway" && p.ns == wp.ns && ref.name == wp.name)) {
+        out.push_back(&p);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<AuthorizationPolicy> destinationPolicies(const Scenario& s, const MeshState& m, WorkloadId w,
+                                                     MeshMode mode) {
+  std::vector<AuthorizationPolicy> out;
+  if (mode == MeshMode::None) return out;
+  const auto& dw = s.workloads[w];
+  for (const auto& p : m.policies) {
+    if (p.usesTargetRefs()) continue;
+    if (!(p.ns == dw.ns || p.ns == "istio-system") || !labelsMatch(dw, p.selector.value_or(std::map<std::string, std::string>{})))
+      continue;
+    if (mode == MeshMode::Sidecar) {
+      out.push_back(p);
+    } else if (auto conv = toZtunnelPolicy(p); conv.effective) {
+      out.push_back(std::move(*conv.effective));
+    }
+  }
+  if (effectiveMtls(m, dw) == MtlsMode::Strict) {
+    PeerAuthentication pa;
+    pa.ns = dw.ns;
+    pa.name = "strict";
+    pa.mode = MtlsMode::Strict;
+    out.push_back(strictAsDenyPolicy(pa));
+  }
+  return out;
+}
+
 PathAuthz authorizePath(const Scenario& s, const MeshState& m, const HopPath& path, std::optional<PodId> src,
                         ServiceId dst, const std::string& method, const std::string& http_path) {
   PathAuthz out;
   if (!path.destination_pod || (m.policies.empty() && m.peer_authns.empty())) return out;
   const PodId dpod = *path.destination_pod;
-  const auto& dw = s.workloads[s.pods[dpod].owner_id];
   const auto& svc = s.services[dst];
   // Who the client is.
   std::optional<std::string> client;
@@ -272,16 +313,7 @@ PathAuthz authorizePath(const Scenario& s, const MeshState& m, const HopPath& pa
   // 1. The waypoint: targetRefs policies on the service or on the waypoint itself.
   if (path.waypoint) {
     const auto& wp = s.waypoints[*path.waypoint];
-    std::vector<const AuthorizationPolicy*> at_waypoint;
-    for (const auto& p : m.policies) {
-      for (const auto& ref : p.target_refs) {
-        if ((ref.kind == "Service" && p.ns == svc.ns && ref.name == svc.name) ||
-            (ref.kind == "Gateway" && p.ns == wp.ns && ref.name == wp.name)) {
-          at_waypoint.push_back(&p);
-          break;
-        }
-      }
-    }
+    const auto at_waypoint = waypointPolicies(s, m, dst, *path.waypoint);
     const auto d = authorize(at_waypoint, attrs);
     if (!d.allowed) return deny(hopIndex(HopKind::Waypoint, Direction::Through), d);
     // Past the waypoint the destination sees the waypoint's identity.
@@ -291,25 +323,8 @@ PathAuthz authorizePath(const Scenario& s, const MeshState& m, const HopPath& pa
   // 2. The destination: selector policies and STRICT mTLS.
   const MeshMode dmode = m.modeOf(s, dpod);
   if (dmode == MeshMode::None) return out;
-  std::vector<AuthorizationPolicy> owned;  // converted or synthesised policies
+  const auto owned = destinationPolicies(s, m, s.pods[dpod].owner_id, dmode);
   std::vector<const AuthorizationPolicy*> at_dest;
-  for (const auto& p : m.policies) {
-    if (p.usesTargetRefs()) continue;
-    if (!(p.ns == dw.ns || p.ns == "istio-system") || !labelsMatch(dw, p.selector.value_or(std::map<std::string, std::string>{})))
-      continue;
-    if (dmode == MeshMode::Sidecar) {
-      at_dest.push_back(&p);
-    } else if (auto conv = toZtunnelPolicy(p); conv.effective) {
-      owned.push_back(std::move(*conv.effective));
-    }
-  }
-  if (effectiveMtls(m, dw) == MtlsMode::Strict) {
-    PeerAuthentication pa;
-    pa.ns = dw.ns;
-    pa.name = "strict";
-    pa.mode = MtlsMode::Strict;
-    owned.push_back(strictAsDenyPolicy(pa));
-  }
   for (const auto& p : owned) at_dest.push_back(&p);
   if (dmode == MeshMode::Ambient) {  // ztunnel sees no HTTP
     attrs.method.reset();

@@ -47,18 +47,6 @@ struct X509StackDeleter {
 };
 using Bio = std::unique_ptr<BIO, BioDeleter>;
 
-// Drains OpenSSL's error queue into one line; never empty so a cause is always shown.
-std::string opensslErrors() {
-  std::string out;
-  while (const unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    if (!out.empty()) out += ", ";
-    out += buf;
-  }
-  return out.empty() ? std::string("(OpenSSL reported no error detail)") : out;
-}
-
 Error sslError(std::string what, std::string object, std::string step, std::string hint = {}) {
   return Error{std::move(what), std::move(object), step + " failed: " + opensslErrors(), std::move(hint)};
 }
@@ -114,6 +102,17 @@ bool setCommon(X509* cert, EVP_PKEY* key, UnixTime not_before, UnixTime not_afte
 }
 
 }  // namespace
+
+std::string opensslErrors() {
+  std::string out;
+  while (const unsigned long code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    if (!out.empty()) out += ", ";
+    out += buf;
+  }
+  return out.empty() ? std::string("(OpenSSL reported no error detail)") : out;
+}
 
 std::string Error::text() const {
   std::string out = what;

@@ -88,6 +88,15 @@ std::string principalOf(const Waypoint& w);
 // Entry points arrive through the ingress gateway and carry its identity.
 inline constexpr const char* kIngressGatewayPrincipal = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
 
+// The policies a waypoint applies to a request for service `svc`: targetRefs policies on the
+// Service or on the waypoint (its Gateway).
+std::vector<const AuthorizationPolicy*> waypointPolicies(const Scenario& s, const MeshState& m, ServiceId svc,
+                                                        WaypointId wp);
+// The policies the destination's proxy applies to a pod of workload `w` running in `mode`:
+// selector policies that select it (as written for a sidecar; their L4 conversion for
+// ztunnel) and, under STRICT PeerAuthentication, a DENY for peers without identity.
+std::vector<AuthorizationPolicy> destinationPolicies(const Scenario& s, const MeshState& m, WorkloadId w, MeshMode mode);
+
 // What the policies in force do to one request along its path, enforced where Istio
 // enforces them: targetRefs policies at the waypoint (full L7, seeing the client's
 // identity); selector policies and STRICT PeerAuthentication at the destination's sidecar

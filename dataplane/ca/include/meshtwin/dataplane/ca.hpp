@@ -31,12 +31,19 @@ using UnixTime = std::chrono::sys_seconds;
 // A failure, shown as `<what failed>: <object>: <cause>; <hint>`. Where OpenSSL failed,
 // `cause` carries the text of its error queue.
 struct Error {
+  Error(std::string what_failed, std::string object_, std::string cause_, std::string hint_ = {}, std::string code_ = {})
+      : what(std::move(what_failed)), object(std::move(object_)), cause(std::move(cause_)), hint(std::move(hint_)),
+        code(std::move(code_)) {}
   std::string what;    // e.g. "issue certificate"
   std::string object;  // e.g. "node n-a-0"
   std::string cause;
   std::string hint;  // may be empty
+  std::string code;  // a machine-readable kind where callers branch on it (e.g. response_flags)
   [[nodiscard]] std::string text() const;
 };
+
+// Drains OpenSSL's error queue into one line; never empty, so a cause is always shown.
+std::string opensslErrors();
 
 // A value or an Error (C++20 has no std::expected).
 template <class T>

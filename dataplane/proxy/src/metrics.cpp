@@ -1,0 +1,116 @@
+// Metric families and their text exposition.
+#include "meshtwin/dataplane/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace meshtwin::dataplane {
+
+void Histogram::observe(double v) {
+  const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), v);
+  ++counts_[static_cast<std::size_t>(it - bounds_.begin())];
+  sum_ += v;
+  ++count_;
+}
+
+std::vector<double> istioDurationBucketsMs() {
+  return {0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
+}
+
+std::string renderLabels(const Labels& labels) {
+  if (labels.empty()) return {};
+  std::string out = "{";
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (i > 0) out += ',';
+    out += labels[i].first;
+    out += "=\"";
+    for (char c : labels[i].second) {
+      if (c == '\\' || c == '"') out += '\\';
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const char* type) {
+  auto& f = families_[name];
+  if (f.type.empty()) f.type = type;
+  return f;
+}
+
+Counter& MetricsRegistry::counter(const std::string& name, const Labels& labels) {
+  auto& slot = family(name, "counter").counters[renderLabels(labels)];
+  if (!slot.second) slot = {labels, std::make_unique<Counter>()};
+  return *slot.second;
+}
+
+Gauge& MetricsRegistry::gauge(const std::string& name, const Labels& labels) {
+  auto& slot = family(name, "gauge").gauges[renderLabels(labels)];
+  if (!slot.second) slot = {labels, std::make_unique<Gauge>()};
+  return *slot.second;
+}
+
+Histogram& MetricsRegistry::histogram(const std::string& name, const Labels& labels, const std::vector<double>& bounds) {
+  auto& slot = family(name, "histogram").histograms[renderLabels(labels)];
+  if (!slot.second) slot = {labels, std::make_unique<Histogram>(bounds)};
+  return *slot.second;
+}
+
+void MetricsRegistry::describe(const std::string& name, std::string help) { families_[name].help = std::move(help); }
+
+namespace {
+std::string number(double v) {
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  return os.str();
+}
+Labels with(Labels l, std::string k, std::string v) {
+  l.emplace_back(std::move(k), std::move(v));
+  return l;
+}
+}  // namespace
+
+std::string MetricsRegistry::render() const {
+  std::ostringstream out;
+  for (const auto& [name, f] : families_) {
+    if (f.type.empty()) continue;
+    if (!f.help.empty()) out << "# HELP " << name << ' ' << f.help << '\n';
+    out << "# TYPE " << name << ' ' << f.type << '\n';
+    for (const auto& [key, c] : f.counters) out << name << key << ' ' << c.second->value << '\n';
+    for (const auto& [key, g] : f.gauges) out << name << key << ' ' << number(g.second->value) << '\n';
+    for (const auto& [key, h] : f.histograms) {
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i <= h.second->bounds().size(); ++i) {
+        cumulative += h.second->counts()[i];
+        const double le = i < h.second->bounds().size() ? h.second->bounds()[i] : INFINITY;
+        out << name << "_bucket" << renderLabels(with(h.first, "le", number(le))) << ' ' << cumulative << '\n';
+      }
+      out << name << "_sum" << key << ' ' << number(h.second->sum()) << '\n';
+      out << name << "_count" << key << ' ' << h.second->count() << '\n';
+    }
+  }
+  return out.str();
+}
+
+std::uint64_t MetricsRegistry::counterValue(const std::string& name, const Labels& subset) const {
+  auto it = families_.find(name);
+  if (it == families_.end()) return 0;
+  std::uint64_t total = 0;
+  for (const auto& [key, c] : it->second.counters) {
+    const bool match = std::all_of(subset.begin(), subset.end(), [&](const auto& kv) {
+      return std::find(c.first.begin(), c.first.end(), kv) != c.first.end();
+    });
+    if (match) total += c.second->value;
+  }
+  return total;
+}
+
+}  // namespace meshtwin::dataplane
