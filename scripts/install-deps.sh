@@ -20,7 +20,7 @@ packages=(
   # fuzzing and sanitizers
   libclang-rt-14-dev libfuzzer-14-dev
   # GUI
-  qt6-base-dev qt6-charts-dev libgl-dev xvfb xauth
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev xvfb xauth
   # tests
   catch2 iproute2 iptables prometheus
   # benchmarks (ns-3 as a peer of the engine in bench/engine_hold)
