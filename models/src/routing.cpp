@@ -193,6 +193,64 @@ HopPath route(const Scenario& s, const MeshState& m, const ClientSide& c, Servic
 
 }  // namespace
 
+bool httpMatches(const HttpRouteMatch& m, const std::string& method, const std::string& path,
+                 const std::map<std::string, std::string>& headers) {
+  if (!m.method.empty() && m.method != method) return false;
+  const std::string p = path.substr(0, path.find('?'));
+  if (m.path_type == HttpRouteMatch::PathType::Exact && p != m.path) return false;
+  if (m.path_type == HttpRouteMatch::PathType::Prefix) {
+    // Gateway API PathPrefix matches whole segments: /api matches /api and /api/x, not /apix.
+    const bool seg = p.rfind(m.path, 0) == 0 &&
+                     (p.size() == m.path.size() || m.path.back() == '/' || p[m.path.size()] == '/');
+    if (!seg) return false;
+  }
+  return std::all_of(m.headers.begin(), m.headers.end(), [&](const HttpHeaderMatch& h) {
+    auto it = headers.find(h.name);
+    return it != headers.end() && it->second == h.value;
+  });
+}
+
+RouteDecision routeHttp(const Scenario& s, ServiceId svc, const std::string& method, const std::string& path,
+                        const std::map<std::string, std::string>& headers, std::uint64_t hash) {
+  RouteDecision d;
+  d.backend = svc;
+  for (std::size_t r = 0; r < s.http_routes.size(); ++r) {
+    const auto& route = s.http_routes[r];
+    if (route.parent != svc) continue;
+    for (std::size_t i = 0; i < route.rules.size(); ++i) {
+      const auto& rule = route.rules[i];
+      const bool hit = rule.matches.empty() || std::any_of(rule.matches.begin(), rule.matches.end(), [&](const auto& m) {
+                         return httpMatches(m, method, path, headers);
+                       });
+      if (!hit) continue;
+      d.route = r;
+      d.rule = i;
+      d.timeout_ns = rule.timeout_ns;
+      d.retry_attempts = rule.retry_attempts;
+      d.retry_codes = rule.retry_codes;
+      d.retry_backoff_ns = rule.retry_backoff_ns;
+      long total = 0;
+      for (const auto& b : rule.backends) total += b.weight;
+      if (total > 0) {
+        long pickw = static_cast<long>(remix(hash) % static_cast<std::uint64_t>(total));
+        for (const auto& b : rule.backends) {
+          if (pickw < b.weight) {
+            d.backend = b.service;
+            break;
+          }
+          pickw -= b.weight;
+        }
+      }
+      return d;
+    }
+  }
+  return d;
+}
+
+std::optional<PodId> pickEndpoint(const Scenario& s, ServiceId svc, std::optional<ZoneId> zone, std::uint64_t hash) {
+  return pick(s, endpointsOf(s, svc), zone, hash);
+}
+
 HopPath hopPath(const Scenario& s, const MeshState& m, PodId src, ServiceId dst, std::uint64_t flow_hash) {
   const NodeId node = s.pods[src].node;
   return route(s, m, {src, node, s.nodes[node].zone, m.modeOf(s, src)}, dst, flow_hash);

@@ -11,6 +11,8 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "meshtwin/dataplane/l7.hpp"
+#include "meshtwin/dataplane/waypoint.hpp"
 #include "meshtwin/dataplane/ztunnel.hpp"
 #include "meshtwin/models/loader.hpp"
 
@@ -70,11 +72,48 @@ class EchoApp {
   tcp::acceptor acceptor_;
 };
 
+// HTTP app: answers "<pod> <METHOD> <target>" with x-served-by; /status/N answers N;
+// a query "sleep=MS" answers after MS milliseconds (an io_context timer).
+class HttpApp {
+ public:
+  HttpApp(Executor ex, std::string pod) : acceptor_(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), pod_(std::move(pod)) {
+    asio::co_spawn(ex, loop(), asio::detached);
+  }
+  tcp::endpoint address() const { return acceptor_.local_endpoint(); }
+  int requests = 0;
+
+ private:
+  Task<void> loop() {
+    for (;;) {
+      ErrorCode ec;
+      auto s = std::make_shared<tcp::socket>(co_await acceptor_.async_accept(asio::redirect_error(kUseTask, ec)));
+      if (ec) co_return;
+      asio::co_spawn(acceptor_.get_executor(), serveHttp(s, [this](HttpRequestMsg r) { return handle(std::move(r)); }),
+                     asio::detached);
+    }
+  }
+  Task<HttpResponseMsg> handle(HttpRequestMsg r) {
+    ++requests;
+    HttpResponseMsg res;
+    res.headers.emplace_back("x-served-by", pod_);
+    if (r.target.rfind("/status/", 0) == 0) res.status = std::stoi(r.target.substr(8));
+    if (const auto q = r.target.find("sleep="); q != std::string::npos) {
+      asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(std::stoi(r.target.substr(q + 6))));
+      co_await t.async_wait(kUseTask);
+    }
+    res.body = pod_ + " " + r.method + " " + r.target;
+    co_return res;
+  }
+  tcp::acceptor acceptor_;
+  std::string pod_;
+};
+
 struct HarnessOptions {
   std::string scenario = demoScenario();
   std::map<std::string, std::chrono::seconds> node_clock_skew;  // node -> offset from kT0
   std::map<std::string, std::chrono::seconds> issue_offset;     // "ns/sa" -> issue time offset
   PoolOptions pool;
+  bool http_apps = false;  // HttpApp instead of EchoApp
 };
 
 class MeshHarness {
@@ -115,7 +154,25 @@ class MeshHarness {
         if (!z) throw std::runtime_error(z.error().text());
         ztunnels_[node.name] = std::move(z).value();
       }
-      for (models::PodId p = 0; p < scenario_.pods.size(); ++p) apps_.push_back(std::make_unique<EchoApp>(io_.get_executor()));
+      for (models::PodId p = 0; p < scenario_.pods.size(); ++p) {
+        if (scenario_.pods[p].owner == models::Pod::Owner::Waypoint) {
+          const auto& wp = scenario_.waypoints[scenario_.pods[p].owner_id];
+          WaypointConfig cfg;
+          cfg.pod = wp.ns + "/" + scenario_.pods[p].name;
+          auto cert = ca_->issueUnbound({wp.ns, wp.name}, kT0);
+          if (!cert) throw std::runtime_error(cert.error().text());
+          cfg.identity.root = ca_->root();
+          cfg.identity.certificates.emplace(ServiceAccount{wp.ns, wp.name}, std::move(cert).value());
+          cfg.clock = [] { return kT0; };
+          cfg.pool = options_.pool;
+          cfg.log = std::make_shared<spdlog::logger>(cfg.pod, std::make_shared<spdlog::sinks::ostream_sink_mt>(log_));
+          auto w = Waypoint::create(io_.get_executor(), std::move(cfg));
+          if (!w) throw std::runtime_error(w.error().text());
+          waypoints_[podKey(p)] = std::move(w).value();
+        }
+        if (options_.http_apps) http_apps_.push_back(std::make_unique<HttpApp>(io_.get_executor(), podKey(p)));
+        else apps_.push_back(std::make_unique<EchoApp>(io_.get_executor()));
+      }
     });
     push();  // learn the inbound listeners
     push();  // publish their addresses
@@ -123,6 +180,7 @@ class MeshHarness {
   ~MeshHarness() {
     onIo([this] {
       for (auto& [n, z] : ztunnels_) z->stop();
+      for (auto& [n, w] : waypoints_) w->stop();
     });
     work_.reset();
     io_.stop();
@@ -149,7 +207,11 @@ class MeshHarness {
       snapshot_.version++;
       for (models::PodId p = 0; p < scenario_.pods.size(); ++p) {
         const auto key = podKey(p);
-        snapshot_.pod_app[key] = toString(apps_[p]->address());
+        if (scenario_.pods[p].owner == models::Pod::Owner::Waypoint) {
+          snapshot_.pod_hbone[key] = toString(waypoints_.at(key)->hboneAddress());
+          continue;
+        }
+        snapshot_.pod_app[key] = toString(options_.http_apps ? http_apps_[p]->address() : apps_[p]->address());
       }
       for (auto& [n, z] : ztunnels_) {
         for (const auto& [pod, ep] : z->inboundAddresses()) snapshot_.pod_hbone[pod] = toString(ep);
@@ -162,14 +224,27 @@ class MeshHarness {
       for (auto& [n, z] : ztunnels_) {
         if (auto r = z->apply(view.value()); !r) throw std::runtime_error(r.error().text());
       }
+      for (auto& [n, w] : waypoints_) {
+        if (auto r = w->apply(view.value()); !r) throw std::runtime_error(r.error().text());
+      }
     });
   }
 
   std::string podKey(models::PodId p) const {
     const auto& pod = scenario_.pods[p];
-    return scenario_.workloads[pod.owner_id].ns + "/" + pod.name;
+    const auto& ns = pod.owner == models::Pod::Owner::Workload ? scenario_.workloads[pod.owner_id].ns
+                                                               : scenario_.waypoints[pod.owner_id].ns;
+    return ns + "/" + pod.name;
   }
-  models::PodId pod(const std::string& workload) const { return scenario_.workload_pods[*scenario_.findWorkload("demo", workload)].front(); }
+  Waypoint& waypoint(const std::string& key) { return *waypoints_.at(key); }
+  std::uint64_t waypointCounter(const std::string& key, const std::string& name, const Labels& subset) {
+    return onIo([&] { return waypoints_.at(key)->metrics().counterValue(name, subset); });
+  }
+  int appRequests(models::PodId p) { return onIo([&] { return http_apps_.at(p)->requests; }); }
+  const models::Scenario& scenario() const { return scenario_; }
+  models::PodId pod(const std::string& workload, std::size_t i = 0) const {
+    return scenario_.workload_pods[*scenario_.findWorkload("demo", workload)].at(i);
+  }
   std::string nodeOf(const std::string& workload) const { return scenario_.nodes[scenario_.pods[pod(workload)].node].name; }
   Ztunnel& ztunnelOf(const std::string& workload) { return *ztunnels_.at(nodeOf(workload)); }
   tcp::endpoint outbound(const std::string& from, const std::string& svc) {
@@ -195,7 +270,9 @@ class MeshHarness {
   std::unique_ptr<CertificateAuthority> ca_;
   ControlPlaneSnapshot snapshot_;
   std::map<std::string, std::unique_ptr<Ztunnel>> ztunnels_;
+  std::map<std::string, std::unique_ptr<Waypoint>> waypoints_;
   std::vector<std::unique_ptr<EchoApp>> apps_;
+  std::vector<std::unique_ptr<HttpApp>> http_apps_;
   std::ostringstream log_;  // written on the io thread through spdlog's mutex sink
 };
 

@@ -63,6 +63,26 @@ HopPath hopPath(const Scenario& s, const MeshState& m, PodId src, ServiceId dst,
 // in the mesh and sends plaintext.
 HopPath ingressPath(const Scenario& s, const MeshState& m, ZoneId zone, ServiceId dst, std::uint64_t flow_hash);
 
+// What an L7 proxy does with one HTTP request for `svc`: the first rule (of the Service's
+// routes, in file order) whose matches accept it, and the backend Service picked by weight
+// with `hash`. No route or no matching rule: the Service itself, no timeout, no retries.
+struct RouteDecision {
+  std::optional<std::size_t> route;  // index in Scenario::http_routes
+  std::optional<std::size_t> rule;
+  ServiceId backend = 0;
+  std::optional<std::int64_t> timeout_ns;
+  int retry_attempts = 0;
+  std::vector<int> retry_codes;
+  std::int64_t retry_backoff_ns = 0;
+};
+bool httpMatches(const HttpRouteMatch& m, const std::string& method, const std::string& path,
+                 const std::map<std::string, std::string>& headers);
+RouteDecision routeHttp(const Scenario& s, ServiceId svc, const std::string& method, const std::string& path,
+                        const std::map<std::string, std::string>& headers, std::uint64_t hash);
+// An endpoint of `svc`, preferring pods in `zone` when given and any exist (a waypoint's
+// locality preference); `hash` picks among equals.
+std::optional<PodId> pickEndpoint(const Scenario& s, ServiceId svc, std::optional<ZoneId> zone, std::uint64_t hash);
+
 enum class EnforcerKind { Sidecar, Ztunnel, Waypoint, NotEnforced };
 const char* toString(EnforcerKind k);
 

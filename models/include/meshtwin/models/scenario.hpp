@@ -273,6 +273,41 @@ struct Plan {
 };
 
 // A fault injected into phases of the simulation.
+// Gateway API HTTPRoute (gateway.networking.k8s.io/v1) attached to a Service (GAMMA): what
+// a waypoint (or a sidecar) does with a request for that Service. Matches, weighted
+// backendRefs, timeouts.request, and retry (HTTPRoute's experimental retry field).
+struct HttpHeaderMatch {
+  std::string name;  // lower case
+  std::string value;  // exact
+};
+struct HttpRouteMatch {
+  enum class PathType { Any, Exact, Prefix };
+  PathType path_type = PathType::Any;
+  std::string path;
+  std::vector<HttpHeaderMatch> headers;
+  std::string method;  // "" = any
+};
+struct HttpBackendRef {
+  ServiceId service = 0;
+  int weight = 1;
+};
+struct HttpRouteRule {
+  std::vector<HttpRouteMatch> matches;   // empty: matches every request
+  std::vector<HttpBackendRef> backends;  // empty: the parent Service
+  std::optional<std::int64_t> timeout_ns;  // timeouts.request
+  int retry_attempts = 0;
+  std::vector<int> retry_codes;          // statuses that are retried (connect failures always are)
+  std::int64_t retry_backoff_ns = 25'000'000;
+};
+struct HttpRoute {
+  std::string ns;
+  std::string name;
+  ServiceId parent = 0;
+  std::vector<HttpRouteRule> rules;
+  SourceLoc loc;
+  [[nodiscard]] std::string key() const { return ns + "/" + name; }
+};
+
 struct Fault {
   enum class Kind { NodeLoss, ZoneLoss, WaypointCrash, ClockSkew };
   Kind kind = Kind::NodeLoss;
@@ -329,6 +364,7 @@ struct Scenario {
   std::vector<AuthorizationPolicy> authz_policies;  // every policy, initial and added by waves
   std::vector<bool> authz_initial;
   std::vector<PeerAuthentication> peer_authns;
+  std::vector<HttpRoute> http_routes;  // mesh.routes; the plan does not change them
   std::vector<bool> peer_authn_initial;
 
   Plan plan;

@@ -102,7 +102,8 @@ class H2Stream : public std::enable_shared_from_this<H2Stream> {
           std::string data;
           data.reserve(asio::buffer_size(bufs));
           for (auto it = asio::buffer_sequence_begin(bufs); it != asio::buffer_sequence_end(bufs); ++it) {
-            data.append(static_cast<const char*>(it->data()), it->size());
+            const asio::const_buffer b = *it;  // Beast's iterators have no operator->
+            data.append(static_cast<const char*>(b.data()), b.size());
           }
           startWrite(std::move(data), wrap(std::move(handler)));
         },

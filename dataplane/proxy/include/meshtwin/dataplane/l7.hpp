@@ -1,0 +1,99 @@
+// The L7 machinery the waypoint and the sidecar share: HTTP/1.1 (Beast) and h2 (nghttp2)
+// served over any byte stream, including an HBONE tunnel; forwarding a request to a pod over
+// HBONE with route timeouts and retries; Istio's request metrics.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "meshtwin/dataplane/hbone.hpp"
+#include "meshtwin/dataplane/metrics.hpp"
+#include "meshtwin/dataplane/snapshot.hpp"
+#include "meshtwin/models/routing.hpp"
+
+namespace meshtwin::dataplane {
+
+struct HttpRequestMsg {
+  std::string method = "GET";
+  std::string target = "/";  // path and query
+  std::string authority;     // Host or :authority
+  std::map<std::string, std::string> headers;  // lower-case names, without Host
+  std::string body;
+};
+
+struct HttpResponseMsg {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string flags = "-";  // Envoy-style response flags: UF, UT, URX, NR, DC ...
+};
+
+using HttpHandler = std::function<Task<HttpResponseMsg>(HttpRequestMsg)>;
+
+// Serves requests from a byte stream until it ends: HTTP/1.1 with keep-alive, or h2 with
+// prior knowledge when the stream opens with the HTTP/2 preface.
+Task<void> serveHttp(std::shared_ptr<H2Stream> stream, HttpHandler handler);
+Task<void> serveHttp(std::shared_ptr<TlsStream> stream, HttpHandler handler);
+Task<void> serveHttp(std::shared_ptr<tcp::socket> stream, HttpHandler handler);
+
+// One HTTP/1.1 exchange on an upstream stream; throws on I/O errors.
+Task<HttpResponseMsg> http1Exchange(H2Stream& s, const HttpRequestMsg& req);
+Task<HttpResponseMsg> http1Exchange(tcp::socket& s, const HttpRequestMsg& req);
+
+// Istio's request metric labels (reporter waypoint | source | destination).
+struct RequestLabels {
+  std::string reporter;
+  std::string source_workload = "unknown", source_namespace = "unknown", source_principal = "unknown";
+  std::string destination_service = "unknown", destination_service_namespace = "unknown",
+              destination_service_name = "unknown";
+  std::string destination_workload = "unknown", destination_namespace = "unknown",
+              destination_principal = "unknown";
+  std::string response_code = "0";
+  std::string response_flags = "-";
+  std::string security_policy = "mutual_tls";
+  [[nodiscard]] Labels labels() const;
+};
+void describeRequestMetrics(MetricsRegistry& r);
+void recordRequest(MetricsRegistry& r, const RequestLabels& l, double duration_ms);
+
+// The workload (or waypoint) that runs as `id`, for labels; "unknown" when none does.
+std::string workloadNameOf(const MeshView& v, const WorkloadIdentity& id);
+std::string serviceFqdn(const models::Service& s);
+
+// Forwards requests to endpoints over HBONE (to the destination's ztunnel or sidecar) or in
+// plaintext (to a pod outside the mesh), reusing idle HTTP/1.1 upstream streams, applying
+// the route's timeout and retries.
+class UpstreamForwarder {
+ public:
+  UpstreamForwarder(Executor ex, HbonePool& pool, std::shared_ptr<spdlog::logger> log)
+      : ex_(std::move(ex)), pool_(pool), log_(std::move(log)) {}
+  struct Attempt {
+    models::PodId endpoint = 0;
+  };
+  // Picks the endpoint for attempt `n` (0 = first try).
+  using EndpointPicker = std::function<std::optional<models::PodId>(int attempt)>;
+  // `source`: the identity HBONE is opened with (the waypoint's own, or the sidecar's pod's).
+  Task<HttpResponseMsg> forward(std::shared_ptr<const MeshView> view, const WorkloadIdentity& source,
+                                const HttpRequestMsg& req, const models::RouteDecision& route,
+                                const EndpointPicker& pick, models::PodId* chosen);
+  [[nodiscard]] std::size_t idleStreams() const;
+
+ private:
+  struct Upstream {
+    std::shared_ptr<H2Stream> stream;      // HBONE
+    std::shared_ptr<tcp::socket> socket;   // plaintext
+  };
+  Task<HttpResponseMsg> once(const MeshView& view, const WorkloadIdentity& source, const HttpRequestMsg& req,
+                             models::PodId ep, std::chrono::steady_clock::time_point deadline);
+  Executor ex_;
+  HbonePool& pool_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::map<std::string, std::vector<Upstream>> idle_;  // by endpoint address
+};
+
+}  // namespace meshtwin::dataplane

@@ -1,0 +1,60 @@
+// The L7 proxy of ambient mode: terminates HBONE addressed to a service VIP, parses HTTP/1.1
+// or h2 inside the tunnel, applies the service's targetRefs AuthorizationPolicies, routes by
+// HTTPRoute (matches, weighted backends, timeout, retries), picks an endpoint in its own zone
+// when there is one, and forwards over HBONE to the destination's ztunnel.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "meshtwin/dataplane/admin.hpp"
+#include "meshtwin/dataplane/l7.hpp"
+#include "meshtwin/dataplane/ztunnel.hpp"
+
+namespace meshtwin::dataplane {
+
+struct WaypointConfig {
+  std::string pod;  // "ns/<waypoint>-<i>": which waypoint replica this is
+  asio::ip::address listen_address = asio::ip::make_address("127.0.0.1");
+  std::uint16_t hbone_port = 0;  // Istio: 15008
+  ProxyIdentity identity;        // the waypoint's own service account
+  Clock clock = systemNow;
+  PoolOptions pool;
+  std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+class Waypoint {
+ public:
+  static Result<std::unique_ptr<Waypoint>> create(Executor ex, WaypointConfig config);
+  Waypoint(const Waypoint&) = delete;
+  Waypoint& operator=(const Waypoint&) = delete;
+  ~Waypoint();
+
+  Result<bool> apply(std::shared_ptr<const MeshView> view);
+  void stop();
+  [[nodiscard]] tcp::endpoint hboneAddress() const;
+  [[nodiscard]] tcp::endpoint metricsAddress() const;
+  [[nodiscard]] tcp::endpoint readinessAddress() const;
+  [[nodiscard]] tcp::endpoint adminAddress() const;
+  [[nodiscard]] const MetricsRegistry& metrics() const { return metrics_; }
+  [[nodiscard]] PoolStats poolStats() const { return pool_.stats(); }
+  [[nodiscard]] std::string configDump() const;
+
+ private:
+  struct Impl;
+  Waypoint(Executor ex, WaypointConfig config);
+  Task<void> serveTunnel(std::shared_ptr<H2Stream> stream, WorkloadIdentity peer, tcp::endpoint remote);
+  Task<HttpResponseMsg> handle(std::shared_ptr<const MeshView> view, models::ServiceId svc,
+                               const WorkloadIdentity& peer, HttpRequestMsg req);
+
+  Executor ex_;
+  WaypointConfig config_;
+  MetricsRegistry metrics_;
+  HbonePool pool_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meshtwin::dataplane

@@ -1,0 +1,225 @@
+// waypoint: HBONE in, HTTP inside, targetRefs authz, HTTPRoute, zone-preferring endpoint
+// choice, HBONE out; istio_requests_total and the duration histogram with reporter=waypoint.
+#include "meshtwin/dataplane/waypoint.hpp"
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "meshtwin/models/policy.hpp"
+
+namespace meshtwin::dataplane {
+
+using models::PodId;
+using models::ServiceId;
+
+struct Waypoint::Impl {
+  std::shared_ptr<const MeshView> view;
+  std::shared_ptr<TlsListener> listener;
+  std::shared_ptr<TlsContext> server_ctx;
+  std::shared_ptr<HttpEndpoint> metrics_ep, readiness_ep, admin_ep;
+  std::unique_ptr<UpstreamForwarder> forwarder;
+  std::optional<PodId> self;
+  std::string not_ready = "no control-plane snapshot yet";
+  std::uint64_t requests = 0;
+  bool stopped = false;
+};
+
+Waypoint::Waypoint(Executor ex, WaypointConfig config)
+    : ex_(ex), config_(std::move(config)), pool_(ex, config_.pool), impl_(std::make_unique<Impl>()) {
+  if (!config_.log) config_.log = spdlog::default_logger();
+  describeRequestMetrics(metrics_);
+  impl_->forwarder = std::make_unique<UpstreamForwarder>(ex_, pool_, config_.log);
+}
+
+Waypoint::~Waypoint() { stop(); }
+
+Result<std::unique_ptr<Waypoint>> Waypoint::create(Executor ex, WaypointConfig config) {
+  std::unique_ptr<Waypoint> w(new Waypoint(ex, std::move(config)));
+  auto& cfg = w->config_;
+  if (cfg.identity.certificates.size() != 1) {
+    return Error{"start waypoint", cfg.pod,
+                 "needs exactly one certificate (its service account), got " +
+                     std::to_string(cfg.identity.certificates.size()),
+                 "issue the waypoint's service account for the waypoint pod's node"};
+  }
+  const auto& cert = cfg.identity.certificates.begin()->second;
+  TlsCredentials creds{cert, cfg.identity.root};
+  auto server = makeTlsContext(TlsRole::Server, creds, {kAlpnH2}, cfg.clock);
+  if (!server) return server.error();
+  auto client = makeTlsContext(TlsRole::Client, creds, {kAlpnH2}, cfg.clock);
+  if (!client) return client.error();
+  w->impl_->server_ctx = server.value();
+  w->pool_.setClientContext(cert.identity, client.value());
+  auto* self = w.get();
+  TlsAcceptHandlers h;
+  h.on_stream = [self](std::shared_ptr<H2Stream> s, const WorkloadIdentity& peer, const tcp::endpoint& remote) {
+    asio::co_spawn(self->ex_, self->serveTunnel(std::move(s), peer, remote), asio::detached);
+  };
+  h.on_failure = [self](const tcp::endpoint& remote, const std::string& flag, const std::string& why) {
+    self->config_.log->warn("inbound HBONE from {} to waypoint {} refused ({}): {}", toString(remote), self->config_.pod,
+                            flag, why);
+  };
+  auto l = TlsListener::bind(ex, {cfg.listen_address, cfg.hbone_port}, server.value(), std::move(h), cfg.pool.h2);
+  if (!l) return l.error();
+  w->impl_->listener = l.value();
+  l.value()->start();
+  auto m = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.metrics_port}, "waypoint metrics",
+                              {{"/stats/prometheus", [self] { return HttpReply{200, "text/plain; version=0.0.4", self->metrics_.render()}; }}});
+  if (!m) return m.error();
+  auto r = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.readiness_port}, "waypoint readiness",
+                              {{"/healthz/ready", [self] {
+                                  if (self->impl_->not_ready.empty()) return HttpReply{200, "text/plain", "ready\n"};
+                                  return HttpReply{503, "text/plain", "not ready: " + self->impl_->not_ready + "\n"};
+                                }}});
+  if (!r) return r.error();
+  auto a = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.admin_port}, "waypoint admin",
+                              {{"/config_dump", [self] { return HttpReply{200, "application/json", self->configDump()}; }}});
+  if (!a) return a.error();
+  w->impl_->metrics_ep = m.value();
+  w->impl_->readiness_ep = r.value();
+  w->impl_->admin_ep = a.value();
+  for (auto& ep : {m.value(), r.value(), a.value()}) ep->start();
+  return w;
+}
+
+Result<bool> Waypoint::apply(std::shared_ptr<const MeshView> view) {
+  if (impl_->view && view->snapshot.version <= impl_->view->snapshot.version) return false;
+  auto it = view->pod_by_key.find(config_.pod);
+  if (it == view->pod_by_key.end() || view->scenario.pods[it->second].owner != models::Pod::Owner::Waypoint) {
+    return Error{"apply snapshot", "waypoint " + config_.pod, "the scenario has no waypoint pod of that name",
+                 "waypoint pods are named ns/<waypoint>-<i>"};
+  }
+  impl_->self = it->second;
+  const auto wp = view->scenario.pods[it->second].owner_id;
+  impl_->not_ready = view->state.waypoint_present[wp] ? std::string() : "the waypoint is not deployed in this phase";
+  config_.log->info("snapshot version {} applied: phase {} ({})", view->snapshot.version, view->state.phase,
+                    view->state.phase_name);
+  impl_->view = std::move(view);
+  return true;
+}
+
+void Waypoint::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  if (impl_->listener) impl_->listener->stop();
+  for (auto* ep : {&impl_->metrics_ep, &impl_->readiness_ep, &impl_->admin_ep}) {
+    if (*ep) (*ep)->stop();
+  }
+  pool_.closeAll();
+}
+
+Task<void> Waypoint::serveTunnel(std::shared_ptr<H2Stream> stream, WorkloadIdentity peer, tcp::endpoint remote) {
+  auto view = impl_->view;
+  const auto method = findHeader(stream->request(), ":method");
+  const auto authority = std::string(findHeader(stream->request(), ":authority").value_or(""));
+  if (method != "CONNECT") {
+    config_.log->warn("waypoint {}: {} from {} is not CONNECT: 400", config_.pod, std::string(method.value_or("")),
+                      toString(remote));
+    stream->respond(400, {}, true);
+    co_return;
+  }
+  const auto vip = parseEndpoint(authority);
+  const auto svc = (vip && view) ? view->service_by_vip.find(*vip) : decltype(view->service_by_vip.end()){};
+  if (!view || !vip || svc == view->service_by_vip.end()) {
+    config_.log->warn("waypoint {}: CONNECT to {} from {}: not a service VIP this waypoint knows; 400", config_.pod,
+                      authority, toString(remote));
+    stream->respond(400, {}, true);
+    co_return;
+  }
+  stream->respond(200);
+  const ServiceId service = svc->second;
+  // A named handler, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
+  HttpHandler handler = [this, view, service, peer](HttpRequestMsg req) { return handle(view, service, peer, std::move(req)); };
+  co_await serveHttp(stream, std::move(handler));
+}
+
+Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, ServiceId svc, const WorkloadIdentity& peer,
+                                       HttpRequestMsg req) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto& s = view->scenario;
+  const auto& service = s.services[svc];
+  const PodId self = *impl_->self;
+  const auto wp = s.pods[self].owner_id;
+  RequestLabels labels;
+  labels.reporter = "waypoint";
+  labels.source_principal = peer.uri();
+  labels.source_namespace = peer.service_account.ns;
+  labels.source_workload = workloadNameOf(*view, peer);
+  labels.destination_service = serviceFqdn(service);
+  labels.destination_service_namespace = service.ns;
+  labels.destination_service_name = service.name;
+  auto finish = [&](HttpResponseMsg res) {
+    labels.response_code = std::to_string(res.status);
+    labels.response_flags = res.flags;
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    recordRequest(metrics_, labels, ms);
+    return res;
+  };
+  // 1. Authorization: targetRefs policies on the Service or on this waypoint.
+  models::RequestAttrs attrs;
+  attrs.source_principal = peer.trust_domain + "/ns/" + peer.service_account.ns + "/sa/" + peer.service_account.name;
+  attrs.source_namespace = peer.service_account.ns;
+  attrs.method = req.method;
+  attrs.path = req.target.substr(0, req.target.find('?'));
+  attrs.host = req.authority;
+  attrs.headers = req.headers;
+  attrs.destination_port = service.ports.empty() ? 0 : service.ports.front().port;
+  const auto decision = models::authorize(models::waypointPolicies(s, view->state, svc, wp), attrs);
+  if (!decision.allowed) {
+    config_.log->warn("waypoint {}: {} {} from {} to {} denied by {}: {}", config_.pod, req.method, req.target,
+                      peer.uri(), service.key(), decision.policy, decision.reason);
+    co_return finish(HttpResponseMsg{403, {{"content-type", "text/plain"}}, "RBAC: access denied", "-"});
+  }
+  // 2. Route, then endpoints of the chosen backend, preferring this waypoint's zone.
+  const std::uint64_t hash = std::hash<std::string>{}(req.target) ^ (++impl_->requests * 0x9e3779b97f4a7c15ULL);
+  const auto route = models::routeHttp(s, svc, req.method, req.target, req.headers, hash);
+  const auto zone = s.zoneOfPod(self);
+  PodId chosen = 0;
+  auto res = co_await impl_->forwarder->forward(
+      view, view->identityOf(self), req, route,
+      [&](int attempt) { return models::pickEndpoint(s, route.backend, zone, hash + static_cast<std::uint64_t>(attempt) * 7919U); },
+      &chosen);
+  if (res.flags != "UH") {
+    const auto& pod = s.pods[chosen];
+    labels.destination_workload = s.workloads[pod.owner_id].name;
+    labels.destination_namespace = view->podNamespace(chosen);
+    labels.destination_principal = view->identityOf(chosen).uri();
+  }
+  co_return finish(std::move(res));
+}
+
+tcp::endpoint Waypoint::hboneAddress() const { return impl_->listener->address(); }
+tcp::endpoint Waypoint::metricsAddress() const { return impl_->metrics_ep->address(); }
+tcp::endpoint Waypoint::readinessAddress() const { return impl_->readiness_ep->address(); }
+tcp::endpoint Waypoint::adminAddress() const { return impl_->admin_ep->address(); }
+
+std::string Waypoint::configDump() const {
+  nlohmann::json j;
+  j["pod"] = config_.pod;
+  j["hbone"] = toString(impl_->listener->address());
+  j["ready"] = impl_->not_ready.empty();
+  if (const auto& v = impl_->view; v && impl_->self) {
+    const auto& s = v->scenario;
+    const auto wp = s.pods[*impl_->self].owner_id;
+    j["snapshot"] = {{"version", v->snapshot.version}, {"phase", v->state.phase}};
+    auto& services = j["services"] = nlohmann::json::array();
+    for (ServiceId id = 0; id < s.services.size(); ++id) {
+      if (v->state.service_waypoint[id] != wp) continue;
+      nlohmann::json policies = nlohmann::json::array();
+      for (const auto* p : models::waypointPolicies(s, v->state, id, wp)) policies.push_back(p->key());
+      nlohmann::json routes = nlohmann::json::array();
+      for (const auto& r : s.http_routes) {
+        if (r.parent == id) routes.push_back(r.key());
+      }
+      services.push_back({{"name", s.services[id].key()}, {"policies", policies}, {"routes", routes}});
+    }
+  }
+  const auto ps = pool_.stats();
+  j["pool"] = {{"connections", ps.connections}, {"streams", ps.streams}, {"handshakes", ps.handshakes}};
+  j["idle_upstream_streams"] = impl_->forwarder->idleStreams();
+  return j.dump(2) + "\n";
+}
+
+}  // namespace meshtwin::dataplane
