@@ -149,3 +149,25 @@ TEST_CASE("waypoint routes: header match, weighted backends, timeout and retries
   CHECK(after - before == 3);
   CHECK(mesh.waypointCounter(kWp, "istio_requests_total", {{"response_code", "503"}, {"response_flags", "URX"}}) == 1);
 }
+
+TEST_CASE("independent HTTP clients through the waypoint: curl with HTTP/1.1 and with h2", "[dataplane][waypoint][interop]") {
+  if (std::system("curl --version >/dev/null 2>&1") != 0) FAIL("curl is missing; scripts/install-deps.sh installs it");
+  MeshHarness mesh(withScenario());
+  const auto at = mesh.outbound("client", "demo/server");
+  const std::string url = "http://" + toString(at) + "/from-curl";
+  auto run = [](const std::string& cmd) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::array<char, 4096> buf{};
+    while (const auto n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+    pclose(p);
+    return out;
+  };
+  // -w prints the protocol curl used and the status after the body.
+  const auto h1 = run("curl -s --max-time 10 -w ' %{http_version} %{http_code}' " + url);
+  CHECK_THAT(h1, Catch::EndsWith(" GET /from-curl 1.1 200"));
+  const auto h2 = run("curl -s --max-time 10 --http2-prior-knowledge -w ' %{http_version} %{http_code}' " + url);
+  CHECK_THAT(h2, Catch::EndsWith(" GET /from-curl 2 200"));
+  CHECK(mesh.waypointCounter(kWp, "istio_requests_total", {{"response_code", "200"}}) == 2);
+}
