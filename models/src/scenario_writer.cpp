@@ -454,6 +454,84 @@ class Writer {
       }
       out_ << YAML::EndSeq;
     }
+    if (!s_.http_routes.empty()) {
+      out_ << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
+      for (const auto& r : s_.http_routes) httpRoute(r);
+      out_ << YAML::EndSeq;
+    }
+    out_ << YAML::EndMap;
+  }
+
+  void httpRoute(const HttpRoute& r) {
+    out_ << YAML::BeginMap;
+    kv("apiVersion", "gateway.networking.k8s.io/v1");
+    kv("kind", "HTTPRoute");
+    out_ << YAML::Key << "metadata" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    kv("name", r.name);
+    kv("namespace", r.ns);
+    out_ << YAML::EndMap;
+    out_ << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+    out_ << YAML::Key << "parentRefs" << YAML::Value << YAML::Flow << YAML::BeginSeq << YAML::BeginMap;
+    kv("group", "");
+    kv("kind", "Service");
+    kv("name", s_.services[r.parent].name);
+    out_ << YAML::EndMap << YAML::EndSeq;
+    out_ << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
+    for (const auto& rule : r.rules) {
+      out_ << YAML::BeginMap;
+      if (!rule.matches.empty()) {
+        out_ << YAML::Key << "matches" << YAML::Value << YAML::BeginSeq;
+        for (const auto& m : rule.matches) {
+          out_ << YAML::BeginMap;
+          if (m.path_type != HttpRouteMatch::PathType::Any) {
+            out_ << YAML::Key << "path" << YAML::Value << YAML::Flow << YAML::BeginMap;
+            kv("type", m.path_type == HttpRouteMatch::PathType::Exact ? "Exact" : "PathPrefix");
+            kv("value", m.path);
+            out_ << YAML::EndMap;
+          }
+          if (!m.headers.empty()) {
+            out_ << YAML::Key << "headers" << YAML::Value << YAML::BeginSeq;
+            for (const auto& h : m.headers) {
+              out_ << YAML::Flow << YAML::BeginMap;
+              kv("name", h.name);
+              kv("value", h.value);
+              out_ << YAML::EndMap;
+            }
+            out_ << YAML::EndSeq;
+          }
+          if (!m.method.empty()) kv("method", m.method);
+          out_ << YAML::EndMap;
+        }
+        out_ << YAML::EndSeq;
+      }
+      if (!rule.backends.empty()) {
+        out_ << YAML::Key << "backendRefs" << YAML::Value << YAML::BeginSeq;
+        for (const auto& b : rule.backends) {
+          const auto& svc = s_.services[b.service];
+          out_ << YAML::Flow << YAML::BeginMap;
+          kv("name", svc.name);
+          if (svc.ns != r.ns) kv("namespace", svc.ns);
+          out_ << YAML::Key << "weight" << YAML::Value << b.weight;
+          out_ << YAML::EndMap;
+        }
+        out_ << YAML::EndSeq;
+      }
+      if (rule.timeout_ns) {
+        out_ << YAML::Key << "timeouts" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        kv("request", exactDuration(*rule.timeout_ns));
+        out_ << YAML::EndMap;
+      }
+      if (rule.retry_attempts > 0 || !rule.retry_codes.empty()) {
+        out_ << YAML::Key << "retry" << YAML::Value << YAML::BeginMap;
+        out_ << YAML::Key << "attempts" << YAML::Value << rule.retry_attempts;
+        out_ << YAML::Key << "codes" << YAML::Value << YAML::Flow << rule.retry_codes;
+        kv("backoff", exactDuration(rule.retry_backoff_ns));
+        out_ << YAML::EndMap;
+      }
+      out_ << YAML::EndMap;
+    }
+    out_ << YAML::EndSeq;
+    out_ << YAML::EndMap;
     out_ << YAML::EndMap;
   }
 

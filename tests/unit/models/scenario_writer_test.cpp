@@ -66,6 +66,7 @@ std::string roundTrip(const Scenario& a, const std::string& file, const std::str
   CHECK(b.workloads.size() == a.workloads.size());
   CHECK(b.plan.waves.size() == a.plan.waves.size());
   CHECK(b.faults.size() == a.faults.size());
+  CHECK(b.http_routes.size() == a.http_routes.size());
   requireSameDerived(a, b);
   return text;
 }
@@ -206,6 +207,18 @@ mesh:
     - kind: AuthorizationPolicy
       metadata: {name: audit, namespace: back}
       spec: {targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: back-wp}, action: AUDIT}
+  routes:
+    - apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: api, namespace: back}
+      spec:
+        parentRefs: [{group: "", kind: Service, name: api}]
+        rules:
+          - matches: [{path: {type: Exact, value: /v2}, headers: [{name: x-canary, value: "1"}], method: POST}]
+            backendRefs: [{name: api, port: 8080, weight: 3}]
+            timeouts: {request: 1500ms}
+            retry: {attempts: 2, codes: [503], backoff: 10ms}
+          - matches: [{path: {type: PathPrefix, value: /}}]
 plan:
   name: p
   rollout: {maxSurge: 0, maxUnavailable: 12.5%}
