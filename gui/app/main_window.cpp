@@ -14,7 +14,6 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
@@ -26,6 +25,7 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "meshtwin/gui/report_file.hpp"
 #include "meshtwin/gui/roles.hpp"
 #include "meshtwin/gui/topology_layout.hpp"
 #include "meshtwin/models/analysis.hpp"
@@ -123,6 +123,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   findings_view_->setSelectionBehavior(QAbstractItemView::SelectRows);
   findings_view_->horizontalHeader()->setStretchLastSection(true);
   findings_view_->verticalHeader()->hide();
+  findings_view_->setWordWrap(false);
+  findings_view_->setTextElideMode(Qt::ElideMiddle);
+  connect(&findings_, &QAbstractItemModel::modelReset, this, [this] {
+    for (int c = 0; c < FindingsModel::Message; ++c) findings_view_->resizeColumnToContents(c);
+  });
   auto* dock = new QDockWidget(tr("Findings"));
   dock->setObjectName(QStringLiteral("findings-dock"));
   dock->setWidget(findings_view_);
@@ -214,7 +219,7 @@ void MainWindow::buildActions() {
   tb->addSeparator();
   tb->addAction(tr("Export report\u2026"), this, &MainWindow::exportReport);
   tb->addAction(tr("Export charts\u2026"), this, &MainWindow::exportCharts);
-  tb->addAction(tr("Pin as plan A"), this, &MainWindow::pinForCompare);
+  tb->addAction(tr("Pin as plan A"), this, &MainWindow::pinForCompare)->setObjectName(QStringLiteral("pin"));
 }
 
 bool MainWindow::openScenario(const QString& path) {
@@ -345,13 +350,8 @@ void MainWindow::exportReport() {
   }
   const auto path = QFileDialog::getSaveFileName(this, tr("Export report"), QStringLiteral("report.json"), tr("JSON (*.json)"));
   if (path.isEmpty()) return;
-  QSaveFile f(path);
-  if (!f.open(QIODevice::WriteOnly)) {
-    showStatus(tr("export report: %1: %2; choose a folder you can write to").arg(path, f.errorString()));
-    return;
-  }
-  f.write(QByteArray::fromStdString(models::toJson(runner_.report()).dump(2) + "\n"));
-  showStatus(f.commit() ? tr("report written to %1").arg(path) : tr("export report: %1: %2").arg(path, f.errorString()));
+  const auto err = writeReportJson(runner_.report(), path);
+  showStatus(err.isEmpty() ? tr("report written to %1").arg(path) : err);
 }
 
 void MainWindow::exportCharts() {

@@ -47,12 +47,16 @@ QChart* reset(QChartView* v) {
   return c;
 }
 
+// Phase names on the x axis, short enough to stay readable: a rollout window is "↻ <wave>".
 QBarCategoryAxis* phaseAxis(QChart* c, const QStringList& phases) {
   auto* x = new QBarCategoryAxis;
-  QStringList shortNames;
-  for (auto p : phases) shortNames << p.replace(QLatin1String("rollout "), QLatin1String("\u21bb "));
-  x->append(shortNames);
-  x->setLabelsAngle(-30);
+  QStringList labels;
+  for (auto p : phases) labels << p.replace(QStringLiteral("rollout "), QStringLiteral("\u21bb "));
+  x->append(labels);
+  x->setLabelsAngle(-35);
+  QFont f = x->labelsFont();
+  f.setPointSize(7);
+  x->setLabelsFont(f);
   c->addAxis(x, Qt::AlignBottom);
   return x;
 }
@@ -154,12 +158,8 @@ void ResultsView::setReport(const models::Report& r, const models::Scenario* s) 
   // Latency: lines per entry point and percentile over the phases, gates dashed.
   {
     auto* c = reset(latency_);
-    auto* x = new QValueAxis;
-    x->setRange(0, std::max(1.0, static_cast<double>(d.phases.size() - 1)));
-    x->setTickCount(std::max(2, static_cast<int>(d.phases.size())));
-    x->setLabelFormat(QStringLiteral("%d"));
-    x->setTitleText(tr("phase # (0 = baseline)"));
-    c->addAxis(x, Qt::AlignBottom);
+    // Lines over the same phase categories as the bar charts (x = phase index).
+    auto* x = phaseAxis(c, d.phases);
     auto* y = valueAxis(c, tr("ms"));
     double max_ms = 1;
     auto addLine = [&](const QString& name, const std::vector<double>& values, Qt::PenStyle style) {
@@ -317,7 +317,7 @@ void ResultsView::showTimeline() {
     line->attachAxis(axis);
     line->setPen(pen);
   };
-  add(tr("p50 ms"), t.p50_ms, y, QPen(QColor(0x15, 0x65, 0xc0), 2));
+  add(tr("p50 ms"), t.p50_ms, y, QPen(QColor(0x00, 0x89, 0x7b), 2));
   add(tr("p99 ms"), t.p99_ms, y, QPen(QColor(0x0d, 0x47, 0xa1), 2));
   add(tr("errors %"), t.error_percent, y, QPen(QColor(0xc6, 0x28, 0x28), 2));
   for (const auto& [wp, pts] : t.waypoint_replicas) add(wp + tr(" replicas"), pts, yr, QPen(kComponentColors[2], 2, Qt::DashLine));

@@ -44,6 +44,7 @@ void TopologyView::setTopology(TopologyLayout layout) {
   const QStringList keep = selectedKeys();
   layout_ = std::move(layout);
   selecting_ = true;
+  halos_.clear();  // the scene deletes them
   scene()->clear();
   auto* s = scene();
   for (const auto& e : layout_.edges) {
@@ -55,8 +56,8 @@ void TopologyView::setTopology(TopologyLayout layout) {
     const QPointF normal = len > 0 ? QPointF(-d.y() / len, d.x() / len) : QPointF(0, 0);
     path.quadTo(mid + normal * std::max(40.0, len * 0.15), e.to);
     QColor c = e.cross_zone ? QColor(0xd3, 0x2f, 0x2f) : QColor(0x54, 0x6e, 0x7a);
-    c.setAlpha(e.cross_zone ? 170 : 110);
-    auto* item = s->addPath(path, QPen(c, e.width_px, Qt::SolidLine, Qt::RoundCap));
+    c.setAlpha(e.cross_zone ? 120 : 90);
+    auto* item = s->addPath(path, QPen(c, e.width_px * 0.6, Qt::SolidLine, Qt::RoundCap));
     item->setZValue(2);
     item->setToolTip(QStringLiteral("%1 calls/s, %2").arg(e.rps, 0, 'f', 1).arg(e.cross_zone ? tr("cross-zone") : tr("same zone")));
     item->setData(kKeySlot, QStringLiteral("edge"));
@@ -112,6 +113,8 @@ void TopologyView::setTopology(TopologyLayout layout) {
     x += 16 + t->boundingRect().width() + 18;
   }
   s->setSceneRect(layout_.bounds.adjusted(-20, -40, 20, 20));
+  // Fit the cluster the first time; later layouts (another phase) keep the user's zoom.
+  if (!zoomed_) fitInView(sceneRect(), Qt::KeepAspectRatio);
   selecting_ = false;
   for (const auto& k : keep) selectKey(k);
 }
@@ -119,12 +122,17 @@ void TopologyView::setTopology(TopologyLayout layout) {
 void TopologyView::selectKey(const QString& key) {
   selecting_ = true;
   scene()->clearSelection();
+  for (auto* h : halos_) delete h;
+  halos_.clear();
   const auto keys = layout_.selectedBy(key.toStdString());
   QGraphicsItem* first = nullptr;
   for (auto* item : scene()->items()) {
     if (!(item->flags() & QGraphicsItem::ItemIsSelectable)) continue;
     if (keys.count(item->data(kKeySlot).toString().toStdString())) {
       item->setSelected(true);
+      auto* halo = scene()->addRect(item->sceneBoundingRect().adjusted(-3, -3, 3, 3), QPen(QColor(0xff, 0xb3, 0x00), 2.5));
+      halo->setZValue(4);
+      halos_.push_back(halo);
       if (!first) first = item;
     }
   }
@@ -144,7 +152,13 @@ void TopologyView::onSceneSelection() {
   if (!items.isEmpty()) emit objectSelected(items.front()->data(kKeySlot).toString());
 }
 
+void TopologyView::resizeEvent(QResizeEvent* e) {
+  QGraphicsView::resizeEvent(e);
+  if (!zoomed_) fitInView(sceneRect(), Qt::KeepAspectRatio);
+}
+
 void TopologyView::wheelEvent(QWheelEvent* e) {
+  zoomed_ = true;
   const double factor = std::pow(1.0015, e->angleDelta().y());
   scale(factor, factor);
 }

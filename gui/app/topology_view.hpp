@@ -25,11 +25,14 @@ class TopologyView : public QGraphicsView {
 
  protected:
   void wheelEvent(QWheelEvent* e) override;
+  void resizeEvent(QResizeEvent* e) override;
 
  private:
   void onSceneSelection();
   TopologyLayout layout_;
-  bool selecting_ = false;  // selectKey is running: the scene's selection signal is ours
+  std::vector<QGraphicsItem*> halos_;  // drawn around the selected items, which are small
+  bool selecting_ = false;
+  bool zoomed_ = false;  // the user zoomed: layouts no longer fit the view  // selectKey is running: the scene's selection signal is ours
 };
 
 }  // namespace meshtwin::gui

@@ -12,6 +12,9 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QAction>
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QPlainTextEdit>
@@ -25,6 +28,7 @@
 
 #include "main_window.hpp"
 #include "meshtwin/gui/plan_model.hpp"
+#include "meshtwin/gui/roles.hpp"
 #include "plan_editor.hpp"
 #include "results_view.hpp"
 #include "topology_view.hpp"
@@ -189,8 +193,37 @@ TEST_CASE("end to end: add a waypoint through the UI, run, charts hold the repor
   gui::MainWindow w;
   runAndCheck(w);
   // A finding activated in the list selects its object in the topology.
-  w.selectObject(QStringLiteral("workload:shop/frontend"));
-  CHECK(w.topologyView()->selectedKeys().size() == 3);
+  auto* findings = w.findChild<QAbstractItemView*>(QStringLiteral("findings"));
+  REQUIRE(findings);
+  const auto first = findings->model()->index(0, 0);
+  // policy-sees-waypoint-identity: AuthorizationPolicy data/inventory-callers; a policy's
+  // finding selects its namespace.
+  REQUIRE(first.data(gui::ObjectKeyRole).toString() == QLatin1String("namespace:data"));
+  emit findings->activated(first);
+  CHECK(w.tabs()->currentIndex() == 0);
+  CHECK(w.topologyView()->selectedKeys().size() == 6);  // inventory's and pricing's pods
+
+  // Charts export to PNG and PDF.
+  QTemporaryDir dir;
+  CHECK(w.resultsView()->renderImage().save(dir.filePath(QStringLiteral("charts.png"))));
+  REQUIRE(w.resultsView()->exportPdf(dir.filePath(QStringLiteral("charts.pdf"))).isEmpty());
+  CHECK(QFileInfo(dir.filePath(QStringLiteral("charts.pdf"))).size() > 10'000);
+
+  // Compare: pin this plan as A, undo the waypoint, run plan B; they differ from wave 1 on.
+  w.findChild<QAction*>(QStringLiteral("pin"))->trigger();
+  w.document()->undoStack()->undo();
+  REQUIRE_FALSE(w.document()->scenario()->findWaypoint("data", "data-waypoint"));
+  QSignalSpy done(w.runner(), &gui::SimulationRunner::finished);
+  REQUIRE(w.runSimulation());
+  REQUIRE(done.wait(300'000));
+  auto* table = w.findChild<QAbstractItemView*>(QStringLiteral("compare-table"));
+  REQUIRE(table);
+  const auto* m = table->model();
+  REQUIRE(m->rowCount() == 7 * 7);
+  // Baseline is the same plan in both; wave-1-data's mesh memory is not (one waypoint less).
+  CHECK_FALSE(m->index(1, 0).data(gui::HighlightRole).toBool());
+  CHECK(m->index(2 * 7 + 1, 0).data().toString() == QLatin1String("wave-1-data"));
+  CHECK(m->index(2 * 7 + 1, 0).data(gui::HighlightRole).toBool());
 }
 
 TEST_CASE("a file that does not load lists its errors and jumps to them", "[gui][e2e]") {
@@ -212,17 +245,28 @@ TEST_CASE("screenshots of the main window after a run, under a real X server", "
   gui::MainWindow w;
   w.resize(1600, 1000);
   runAndCheck(w);
+  // Pin the plan with the extra waypoint as A, then run the shipped plan as B.
+  w.findChild<QAction*>(QStringLiteral("pin"))->trigger();
+  w.document()->undoStack()->undo();
+  QSignalSpy done(w.runner(), &gui::SimulationRunner::finished);
+  REQUIRE(w.runSimulation());
+  REQUIRE(done.wait(300'000));
   const QDir dir(QStringLiteral(MESHTWIN_SCREENSHOT_DIR));
   REQUIRE(QDir().mkpath(dir.path()));
-  QApplication::processEvents();
-  const auto results = w.grab();
-  CHECK(results.width() >= 1200);
-  REQUIRE(results.save(dir.filePath(QStringLiteral("meshtwin-gui-results.png"))));
+  auto shot = [&](const char* name) {
+    QApplication::processEvents();
+    const auto img = w.grab();
+    CHECK(img.width() >= 1200);
+    REQUIRE(img.save(dir.filePath(QString::fromLatin1(name))));
+  };
+  w.tabs()->setCurrentWidget(w.resultsView());
+  shot("meshtwin-gui-results.png");
+  w.tabs()->setCurrentIndex(3);
+  shot("meshtwin-gui-compare.png");
   w.tabs()->setCurrentIndex(0);
   auto* phase = w.findChild<QComboBox*>(QStringLiteral("phase"));
   REQUIRE(phase);
   phase->setCurrentIndex(2);  // after wave-2-checkout: mixed modes, a waypoint
   w.selectObject(QStringLiteral("workload:shop/frontend"));
-  QApplication::processEvents();
-  REQUIRE(w.grab().save(dir.filePath(QStringLiteral("meshtwin-gui-topology.png"))));
+  shot("meshtwin-gui-topology.png");
 }

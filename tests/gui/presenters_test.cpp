@@ -2,9 +2,12 @@
 // simulation on a worker thread with phases arriving and Cancel.
 #include <catch2/catch.hpp>
 
+#include <QFile>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 
 #include "gui_test_support.hpp"
+#include "meshtwin/gui/report_file.hpp"
 #include "meshtwin/gui/results_presenter.hpp"
 #include "meshtwin/gui/simulation_runner.hpp"
 #include "meshtwin/gui/topology_layout.hpp"
@@ -118,4 +121,17 @@ TEST_CASE("Cancel stops a long run inside its first phase", "[gui][runner]") {
   CHECK(phases.count() == 0);
   CHECK(runner.report().phases.empty());
   CHECK_FALSE(runner.isRunning());
+}
+
+TEST_CASE("an exported report is the report's JSON", "[gui][results]") {
+  const auto s = test::loadFile("tests/data/good/gates.yaml");
+  const auto r = *sim::simulateScenario(s, test::shortRun());
+  QTemporaryDir dir;
+  const auto path = dir.filePath(QStringLiteral("report.json"));
+  REQUIRE(gui::writeReportJson(r, path).isEmpty());
+  QFile f(path);
+  REQUIRE(f.open(QIODevice::ReadOnly));
+  CHECK(nlohmann::json::parse(f.readAll().toStdString()) == models::toJson(r));
+  CHECK(gui::writeReportJson({}, path).contains(QLatin1String("no phase simulated yet")));
+  CHECK(gui::writeReportJson(r, QStringLiteral("/nonexistent-dir/r.json")).startsWith(QLatin1String("export report: /nonexistent-dir/r.json: ")));
 }

@@ -95,6 +95,9 @@ Timeline presentTimeline(const models::PhaseReport& p) {
       if (i > 0) out.emplace_back(steps[i].first, steps[i - 1].second);
       out.emplace_back(steps[i].first, steps[i].second);
     }
+    // The last count holds to the end of the window.
+    if (!steps.empty() && !p.series.empty() && p.series.back().t_s > steps.back().first)
+      out.emplace_back(p.series.back().t_s, steps.back().second);
   }
   return t;
 }
