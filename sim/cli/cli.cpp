@@ -11,7 +11,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App app{
       "meshtwin: a digital twin for planning Istio sidecar -> ambient migrations.\n"
       "Describe a cluster and a migration plan in a scenario file (docs/scenario.md);\n"
-      "meshtwin checks it and predicts what every wave does to cost, latency and errors.",
+      "meshtwin checks it and predicts what every wave does to cost, latency and errors.\n"
+      "For the embedded data plane it also keeps the mesh's CA (`ca`) and writes the\n"
+      "control-plane snapshot the proxies run on (`snapshot`).",
       "meshtwin"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("meshtwin ") + MESHTWIN_VERSION);
@@ -56,6 +58,45 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   simcmd->add_flag("--progress", sim.progress,
                    "Print a line per finished phase on stderr (on a terminal a progress bar is drawn anyway)");
 
+  auto* ca = app.add_subcommand("ca", "The mesh's certificate authority for the embedded data plane (dataplane/ca).");
+  ca->require_subcommand(1);
+  CaInitOptions ca_init;
+  auto* ca_init_cmd = ca->add_subcommand(
+      "init", "Create a CA: an ECDSA P-256 root, written as DIR/root.pem (certificate) and DIR/root.key (0600).\n"
+              "Refuses to replace an existing root key unless --force.");
+  ca_init_cmd->add_option("DIR", ca_init.dir, "Directory for the CA's files (created if missing)")->required();
+  ca_init_cmd->add_option("--trust-domain", ca_init.trust_domain, "SPIFFE trust domain")->capture_default_str();
+  ca_init_cmd->add_flag("--force", ca_init.force, "Replace an existing root (every issued identity stops verifying)");
+  CaIssueOptions ca_issue;
+  auto* ca_issue_cmd = ca->add_subcommand(
+      "issue",
+      "Node-bound issuance: a node's proxy gets certificates only for the service accounts that have a\n"
+      "pod placed on that node in the scenario. Writes OUT/root.pem and OUT/<ns>/<sa>.crt + .key (0600),\n"
+      "each file replaced atomically, so a running proxy picks up the new certificates on reload (rotation).");
+  ca_issue_cmd->add_option("SCENARIO", ca_issue.scenario, "Scenario file (meshtwin/v1 YAML)")->required();
+  ca_issue_cmd->add_option("--ca", ca_issue.ca_dir, "CA directory written by `meshtwin ca init`")->required();
+  ca_issue_cmd->add_option("--node", ca_issue.node, "The scenario's node, e.g. p-a-0")->required();
+  ca_issue_cmd->add_option("--out", ca_issue.out_dir, "Identity directory for the node's proxy")->required();
+  ca_issue_cmd->add_option("--trust-domain", ca_issue.trust_domain, "SPIFFE trust domain")->capture_default_str();
+
+  SnapshotOptions snap;
+  auto* snap_cmd = app.add_subcommand(
+      "snapshot",
+      "Write the control-plane snapshot (JSON) the data-plane proxies run on: the scenario, the mesh state\n"
+      "after a phase of its plan, and where pods, HBONE endpoints and service VIPs listen. The file is\n"
+      "replaced atomically; proxies watching it apply it without dropping established connections.\n"
+      "Exit codes: 0 written, 2 bad input.");
+  snap_cmd->add_option("SCENARIO", snap.scenario, "Scenario file (meshtwin/v1 YAML)")->required();
+  snap_cmd->add_option("--phase", snap.phase, "Phase: 0 (baseline), k (after wave k), or a wave's name")
+      ->capture_default_str();
+  snap_cmd->add_option("--addresses", snap.addresses_file,
+                       "JSON file merged into the snapshot: {\"pod_app\": {\"ns/pod\": \"ip:port\"}, \"pod_hbone\": "
+                       "{...}, \"service_vip\": {\"ns/svc\": \"ip:port\"}}");
+  snap_cmd->add_option("-o,--output", snap.output, "Snapshot file to write")->required();
+  snap_cmd->add_option("--trust-domain", snap.trust_domain, "SPIFFE trust domain")->capture_default_str();
+  snap_cmd->add_option("--snapshot-version", snap.snapshot_version,
+                       "Version number (default: one more than the file being replaced, 1 for a new file)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -71,6 +112,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     // Subcommand help (`meshtwin check --help`) arrives here too, as a success.
     if (e.get_exit_code() == 0) {
       for (const auto* sub : app.get_subcommands()) {
+        // The innermost parsed subcommand (`meshtwin ca issue --help`).
+        while (!sub->get_subcommands().empty()) sub = sub->get_subcommands().front();
         out << sub->help();
         return kExitOk;
       }
@@ -82,6 +125,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   }
   if (cmd->parsed()) return runCheck(check, out, err);
   if (simcmd->parsed()) return runSimulate(sim, out, err);
+  if (ca_init_cmd->parsed()) return runCaInit(ca_init, out, err);
+  if (ca_issue_cmd->parsed()) return runCaIssue(ca_issue, out, err);
+  if (snap_cmd->parsed()) return runSnapshot(snap, out, err);
   return kExitBadInput;
 }
 

@@ -36,4 +36,30 @@ struct SimulateOptions {
 };
 int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& err);
 
+struct CaInitOptions {
+  std::string dir;
+  std::string trust_domain = "cluster.local";
+  bool force = false;  // replace an existing root key
+};
+int runCaInit(const CaInitOptions& opts, std::ostream& out, std::ostream& err);
+
+struct CaIssueOptions {
+  std::string scenario;
+  std::string ca_dir;
+  std::string node;
+  std::string out_dir;
+  std::string trust_domain = "cluster.local";
+};
+int runCaIssue(const CaIssueOptions& opts, std::ostream& out, std::ostream& err);
+
+struct SnapshotOptions {
+  std::string scenario;
+  std::string phase = "0";       // a phase number or a wave's name ("baseline" is 0)
+  std::string addresses_file;    // JSON {pod_app, pod_hbone, service_vip} merged in
+  std::string output;            // the snapshot file, written atomically
+  std::string trust_domain = "cluster.local";
+  std::uint64_t snapshot_version = 0;  // 0: one more than the file being replaced (1 when new)
+};
+int runSnapshot(const SnapshotOptions& opts, std::ostream& out, std::ostream& err);
+
 }  // namespace meshtwin::cli
