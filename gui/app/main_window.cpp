@@ -315,7 +315,7 @@ void MainWindow::onPhaseReady(int index, int total) {
 void MainWindow::showStatus(const QString& text) { statusBar()->showMessage(text); }
 
 bool MainWindow::confirmDiscard() {
-  if (doc_.undoStack()->isClean()) return true;
+  if (doc_.undoStack()->isClean() && yaml_->toPlainText() == doc_.text()) return true;
   return QMessageBox::question(this, tr("Discard changes?"), tr("The plan has unsaved edits. Discard them?")) ==
          QMessageBox::Yes;
 }
@@ -326,6 +326,12 @@ void MainWindow::closeEvent(QCloseEvent* e) {
 }
 
 void MainWindow::save(bool as) {
+  // Text typed in the YAML tab but not applied is what the user means to save.
+  if (yaml_->toPlainText() != doc_.text() && !doc_.applyText(yaml_->toPlainText())) {
+    showStatus(doc_.lastError());
+    QMessageBox::warning(this, tr("Not saved"), doc_.lastError());
+    return;
+  }
   QString path = doc_.path();
   if (as || path.isEmpty()) {
     path = QFileDialog::getSaveFileName(this, tr("Save scenario"), path, tr("Scenarios (*.yaml)"));

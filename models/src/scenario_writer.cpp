@@ -320,40 +320,47 @@ class Writer {
     if (!v.empty()) strings(key, v);
   }
 
+  // A rule's `from` or `to` list: each item a single-key map (`source`/`operation`) whose
+  // string lists are written when not empty.
+  template <typename Item, std::size_t N>
+  void ruleSection(const char* key, const char* item_key, const std::vector<Item>& items,
+                   const std::array<std::pair<const char*, std::vector<std::string> Item::*>, N>& fields) {
+    if (items.empty()) return;
+    out_ << YAML::Key << key << YAML::Value << YAML::BeginSeq;
+    for (const auto& item : items) {
+      out_ << YAML::BeginMap << YAML::Key << item_key << YAML::Value << YAML::BeginMap;
+      for (const auto& [name, member] : fields) listIf(name, item.*member);
+      out_ << YAML::EndMap << YAML::EndMap;
+    }
+    out_ << YAML::EndSeq;
+  }
+
   void rule(const AuthzRule& r) {
+    using S = AuthzSource;
+    using O = AuthzOperation;
+    static constexpr std::array<std::pair<const char*, std::vector<std::string> S::*>, 8> source_fields{{
+        {"principals", &S::principals},
+        {"notPrincipals", &S::not_principals},
+        {"requestPrincipals", &S::request_principals},
+        {"notRequestPrincipals", &S::not_request_principals},
+        {"namespaces", &S::namespaces},
+        {"notNamespaces", &S::not_namespaces},
+        {"ipBlocks", &S::ip_blocks},
+        {"notIpBlocks", &S::not_ip_blocks},
+    }};
+    static constexpr std::array<std::pair<const char*, std::vector<std::string> O::*>, 8> operation_fields{{
+        {"ports", &O::ports},
+        {"notPorts", &O::not_ports},
+        {"hosts", &O::hosts},
+        {"notHosts", &O::not_hosts},
+        {"methods", &O::methods},
+        {"notMethods", &O::not_methods},
+        {"paths", &O::paths},
+        {"notPaths", &O::not_paths},
+    }};
     out_ << YAML::BeginMap;
-    if (!r.from.empty()) {
-      out_ << YAML::Key << "from" << YAML::Value << YAML::BeginSeq;
-      for (const auto& f : r.from) {
-        out_ << YAML::BeginMap << YAML::Key << "source" << YAML::Value << YAML::BeginMap;
-        listIf("principals", f.principals);
-        listIf("notPrincipals", f.not_principals);
-        listIf("requestPrincipals", f.request_principals);
-        listIf("notRequestPrincipals", f.not_request_principals);
-        listIf("namespaces", f.namespaces);
-        listIf("notNamespaces", f.not_namespaces);
-        listIf("ipBlocks", f.ip_blocks);
-        listIf("notIpBlocks", f.not_ip_blocks);
-        out_ << YAML::EndMap << YAML::EndMap;
-      }
-      out_ << YAML::EndSeq;
-    }
-    if (!r.to.empty()) {
-      out_ << YAML::Key << "to" << YAML::Value << YAML::BeginSeq;
-      for (const auto& t : r.to) {
-        out_ << YAML::BeginMap << YAML::Key << "operation" << YAML::Value << YAML::BeginMap;
-        listIf("ports", t.ports);
-        listIf("notPorts", t.not_ports);
-        listIf("hosts", t.hosts);
-        listIf("notHosts", t.not_hosts);
-        listIf("methods", t.methods);
-        listIf("notMethods", t.not_methods);
-        listIf("paths", t.paths);
-        listIf("notPaths", t.not_paths);
-        out_ << YAML::EndMap << YAML::EndMap;
-      }
-      out_ << YAML::EndSeq;
-    }
+    ruleSection("from", "source", r.from, source_fields);
+    ruleSection("to", "operation", r.to, operation_fields);
     if (!r.when.empty()) {
       out_ << YAML::Key << "when" << YAML::Value << YAML::BeginSeq;
       for (const auto& c : r.when) {
