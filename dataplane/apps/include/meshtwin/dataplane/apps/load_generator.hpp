@@ -1,0 +1,57 @@
+// An open-loop HTTP/1.1 load generator: request i is due at a time fixed in advance (a fixed
+// or Poisson timetable at the target rate), whether or not earlier requests have answered,
+// and its latency is measured from that due time. A slow response therefore delays and
+// charges the requests queued behind it instead of silently lowering the rate (no
+// coordinated omission, as in wrk2).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "meshtwin/dataplane/apps/latency_histogram.hpp"
+#include "meshtwin/dataplane/ca.hpp"
+
+namespace meshtwin::dataplane::apps {
+
+enum class Timetable { Fixed, Poisson };
+
+struct LoadOptions {
+  std::string target;  // host:port
+  double rps = 1000;   // over all connections
+  int connections = 4;
+  std::int64_t request_bytes = 1024;  // POST body; 0 sends a GET
+  std::chrono::nanoseconds duration = std::chrono::seconds(30);  // measured
+  std::chrono::nanoseconds warmup{0};                             // sent, not measured
+  Timetable timetable = Timetable::Fixed;
+  std::uint64_t seed = 1;  // Poisson gaps
+  std::string path = "/";
+  // How long after the last due time unanswered requests are waited for; then they count
+  // as errors ("no response").
+  std::chrono::nanoseconds grace = std::chrono::seconds(2);
+};
+
+struct LoadResult {
+  std::uint64_t scheduled = 0;  // due in the measured window
+  std::uint64_t completed = 0;  // of those, answered with a 2xx
+  std::uint64_t errors = 0;
+  std::map<std::string, std::uint64_t> error_causes;
+  std::chrono::nanoseconds measured{0};  // the measured window's length
+  LatencyHistogram latency_ns;           // due time -> complete response
+  [[nodiscard]] double achievedRps() const;
+};
+
+// Runs the load on the calling thread and returns when every connection is done.
+Result<LoadResult> runLoad(const LoadOptions& options);
+
+nlohmann::json toJson(const LoadOptions& options, const LoadResult& result);
+void printReport(std::ostream& out, const LoadOptions& options, const LoadResult& result);
+
+// `meshtwin-load`: the program around runLoad (--help for its options).
+int runLoadProgram(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace meshtwin::dataplane::apps
