@@ -267,7 +267,14 @@ Task<HttpResponseMsg> UpstreamForwarder::forward(std::shared_ptr<const MeshView>
       co_await backoff.async_wait(asio::redirect_error(kUseTask, ec));
       if (std::chrono::steady_clock::now() >= deadline) co_return HttpResponseMsg{504, {}, "upstream request timeout", "UT"};
     }
-    last = co_await once(*view, source, req, *ep, deadline);
+    const bool in_mesh = view->modeOf(*ep) != models::MeshMode::None;
+    if (!view->pod_app[*ep] || (in_mesh && !view->pod_hbone[*ep])) {
+      last = HttpResponseMsg{503, {}, "upstream " + view->podKey(*ep) + " has no address in the snapshot", "UF"};
+    } else {
+      Target target{*view->pod_app[*ep], in_mesh ? view->pod_hbone[*ep] : std::nullopt, view->identityOf(*ep),
+                    view->podKey(*ep)};
+      last = co_await once(target, source, req, deadline);
+    }
     if (last.flags == "UT") co_return last;
     const bool failed = last.flags == "UF" || last.flags == "UC" ||
                         std::find(route.retry_codes.begin(), route.retry_codes.end(), last.status) != route.retry_codes.end();
@@ -282,15 +289,18 @@ Task<HttpResponseMsg> UpstreamForwarder::forward(std::shared_ptr<const MeshView>
   co_return last;
 }
 
-Task<HttpResponseMsg> UpstreamForwarder::once(const MeshView& view, const WorkloadIdentity& source,
-                                              const HttpRequestMsg& req, models::PodId ep,
-                                              std::chrono::steady_clock::time_point deadline) {
-  const bool in_mesh = view.modeOf(ep) != models::MeshMode::None;
-  if (!view.pod_app[ep] || (in_mesh && !view.pod_hbone[ep])) {
-    co_return HttpResponseMsg{503, {}, "upstream " + view.podKey(ep) + " has no address in the snapshot", "UF"};
-  }
-  const std::string key = (in_mesh ? toString(*view.pod_hbone[ep]) + "/" : std::string("plain/")) +
-                          toString(*view.pod_app[ep]) + "/" + source.uri();
+Task<HttpResponseMsg> UpstreamForwarder::forwardLocal(const tcp::endpoint& app, const HttpRequestMsg& req) {
+  // Named locals, not temporaries, in a co_await expression: GCC 12 destroys those twice.
+  const Target target{app, std::nullopt, {}, "local app " + toString(app)};
+  const WorkloadIdentity none{};
+  co_return co_await once(target, none, req, std::chrono::steady_clock::time_point::max());
+}
+
+Task<HttpResponseMsg> UpstreamForwarder::once(const Target& target, const WorkloadIdentity& source,
+                                              const HttpRequestMsg& req, std::chrono::steady_clock::time_point deadline) {
+  const bool in_mesh = target.hbone.has_value();
+  const std::string key = (in_mesh ? toString(*target.hbone) + "/" : std::string("plain/")) + toString(target.app) +
+                          "/" + source.uri();
   for (int fresh = 0; fresh < 2; ++fresh) {
     Upstream up;
     bool reused = false;
@@ -302,20 +312,19 @@ Task<HttpResponseMsg> UpstreamForwarder::once(const MeshView& view, const Worklo
     }
     if (!reused) {
       if (in_mesh) {
-        HboneTarget target{*view.pod_hbone[ep], toString(*view.pod_app[ep]), view.identityOf(ep)};
+        HboneTarget hbone{*target.hbone, toString(target.app), target.peer};
         HboneRequestInfo info;
         info.forwarded_for = "127.0.0.1";
-        auto s = co_await pool_.connect(source, target, info);
+        auto s = co_await pool_.connect(source, hbone, info);
         if (!s) {
-          log_->warn("upstream {} for {} {}: {}", view.podKey(ep), req.method, req.target, s.error().text());
-          co_return HttpResponseMsg{s.error().code == flags::kDeny ? 503 : 503, {},
-                                    "upstream connect error: " + s.error().text(), "UF"};
+          log_->warn("upstream {} for {} {}: {}", target.name, req.method, req.target, s.error().text());
+          co_return HttpResponseMsg{503, {}, "upstream connect error: " + s.error().text(), "UF"};
         }
         up.stream = s.value();
       } else {
         up.socket = std::make_shared<tcp::socket>(ex_);
         ErrorCode ec;
-        co_await up.socket->async_connect(*view.pod_app[ep], asio::redirect_error(kUseTask, ec));
+        co_await up.socket->async_connect(target.app, asio::redirect_error(kUseTask, ec));
         if (ec) co_return HttpResponseMsg{503, {}, "upstream connect error: " + ec.message(), "UF"};
         up.socket->set_option(tcp::no_delay(true), ec);
       }

@@ -168,8 +168,8 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
   attrs.destination_port = service.ports.empty() ? 0 : service.ports.front().port;
   const auto decision = models::authorize(models::waypointPolicies(s, view->state, svc, wp), attrs);
   if (!decision.allowed) {
-    config_.log->warn("waypoint {}: {} {} from {} to {} denied by {}: {}", config_.pod, req.method, req.target,
-                      peer.uri(), service.key(), decision.policy, decision.reason);
+    config_.log->warn("waypoint {}: {} {} from {} to {} denied{}: {}", config_.pod, req.method, req.target,
+                      peer.uri(), service.key(), decision.policy.empty() ? std::string() : " by " + decision.policy, decision.reason);
     co_return finish(HttpResponseMsg{403, {{"content-type", "text/plain"}}, "RBAC: access denied", "-"});
   }
   // 2. Route, then endpoints of the chosen backend, preferring this waypoint's zone.
@@ -177,10 +177,11 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
   const auto route = models::routeHttp(s, svc, req.method, req.target, req.headers, hash);
   const auto zone = s.zoneOfPod(self);
   PodId chosen = 0;
-  auto res = co_await impl_->forwarder->forward(
-      view, view->identityOf(self), req, route,
-      [&](int attempt) { return models::pickEndpoint(s, route.backend, zone, hash + static_cast<std::uint64_t>(attempt) * 7919U); },
-      &chosen);
+  const WorkloadIdentity source = view->identityOf(self);
+  const UpstreamForwarder::EndpointPicker pick = [&](int attempt) {
+    return models::pickEndpoint(s, route.backend, zone, hash + static_cast<std::uint64_t>(attempt) * 7919U);
+  };
+  auto res = co_await impl_->forwarder->forward(view, source, req, route, pick, &chosen);
   if (res.flags != "UH") {
     const auto& pod = s.pods[chosen];
     labels.destination_workload = s.workloads[pod.owner_id].name;

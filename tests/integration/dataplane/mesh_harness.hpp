@@ -12,6 +12,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "meshtwin/dataplane/l7.hpp"
+#include "meshtwin/dataplane/sidecar.hpp"
 #include "meshtwin/dataplane/waypoint.hpp"
 #include "meshtwin/dataplane/ztunnel.hpp"
 #include "meshtwin/models/loader.hpp"
@@ -170,6 +171,23 @@ class MeshHarness {
           if (!w) throw std::runtime_error(w.error().text());
           waypoints_[podKey(p)] = std::move(w).value();
         }
+        if (scenario_.pods[p].owner == models::Pod::Owner::Workload &&
+            models::meshStateAt(scenario_, 0).modeOf(scenario_, p) == models::MeshMode::Sidecar) {
+          const auto& w = scenario_.workloads[scenario_.pods[p].owner_id];
+          SidecarConfig cfg;
+          cfg.pod = podKey(p);
+          const auto node = scenario_.nodes[scenario_.pods[p].node].name;
+          auto cert = ca_->issue(node, {w.ns, w.service_account}, kT0);
+          if (!cert) throw std::runtime_error(cert.error().text());
+          cfg.identity.root = ca_->root();
+          cfg.identity.certificates.emplace(ServiceAccount{w.ns, w.service_account}, std::move(cert).value());
+          cfg.clock = [] { return kT0; };
+          cfg.pool = options_.pool;
+          cfg.log = std::make_shared<spdlog::logger>(cfg.pod, std::make_shared<spdlog::sinks::ostream_sink_mt>(log_));
+          auto sc = Sidecar::create(io_.get_executor(), std::move(cfg));
+          if (!sc) throw std::runtime_error(sc.error().text());
+          sidecars_[podKey(p)] = std::move(sc).value();
+        }
         if (options_.http_apps) http_apps_.push_back(std::make_unique<HttpApp>(io_.get_executor(), podKey(p)));
         else apps_.push_back(std::make_unique<EchoApp>(io_.get_executor()));
       }
@@ -181,6 +199,7 @@ class MeshHarness {
     onIo([this] {
       for (auto& [n, z] : ztunnels_) z->stop();
       for (auto& [n, w] : waypoints_) w->stop();
+      for (auto& [n, sc] : sidecars_) sc->stop();
     });
     work_.reset();
     io_.stop();
@@ -212,6 +231,7 @@ class MeshHarness {
           continue;
         }
         snapshot_.pod_app[key] = toString(options_.http_apps ? http_apps_[p]->address() : apps_[p]->address());
+        if (sidecars_.count(key)) snapshot_.pod_hbone[key] = toString(sidecars_.at(key)->inboundAddress());
       }
       for (auto& [n, z] : ztunnels_) {
         for (const auto& [pod, ep] : z->inboundAddresses()) snapshot_.pod_hbone[pod] = toString(ep);
@@ -227,6 +247,9 @@ class MeshHarness {
       for (auto& [n, w] : waypoints_) {
         if (auto r = w->apply(view.value()); !r) throw std::runtime_error(r.error().text());
       }
+      for (auto& [n, sc] : sidecars_) {
+        if (auto r = sc->apply(view.value()); !r) throw std::runtime_error(r.error().text());
+      }
     });
   }
 
@@ -237,6 +260,14 @@ class MeshHarness {
     return ns + "/" + pod.name;
   }
   Waypoint& waypoint(const std::string& key) { return *waypoints_.at(key); }
+  Sidecar& sidecarOf(const std::string& workload) { return *sidecars_.at(podKey(pod(workload))); }
+  // The sidecar's outbound listener standing for "workload calls svc".
+  tcp::endpoint sidecarOut(const std::string& workload, const std::string& svc) {
+    return onIo([&] { return *sidecarOf(workload).outboundAddress(svc); });
+  }
+  std::uint64_t sidecarCounter(const std::string& workload, const std::string& name, const Labels& subset) {
+    return onIo([&] { return sidecarOf(workload).metrics().counterValue(name, subset); });
+  }
   std::uint64_t waypointCounter(const std::string& key, const std::string& name, const Labels& subset) {
     return onIo([&] { return waypoints_.at(key)->metrics().counterValue(name, subset); });
   }
@@ -271,6 +302,7 @@ class MeshHarness {
   ControlPlaneSnapshot snapshot_;
   std::map<std::string, std::unique_ptr<Ztunnel>> ztunnels_;
   std::map<std::string, std::unique_ptr<Waypoint>> waypoints_;
+  std::map<std::string, std::unique_ptr<Sidecar>> sidecars_;
   std::vector<std::unique_ptr<EchoApp>> apps_;
   std::vector<std::unique_ptr<HttpApp>> http_apps_;
   std::ostringstream log_;  // written on the io thread through spdlog's mutex sink

@@ -81,6 +81,9 @@ class UpstreamForwarder {
   Task<HttpResponseMsg> forward(std::shared_ptr<const MeshView> view, const WorkloadIdentity& source,
                                 const HttpRequestMsg& req, const models::RouteDecision& route,
                                 const EndpointPicker& pick, models::PodId* chosen);
+  // One request to a local application in plaintext (a sidecar's inbound side), reusing
+  // idle connections.
+  Task<HttpResponseMsg> forwardLocal(const tcp::endpoint& app, const HttpRequestMsg& req);
   [[nodiscard]] std::size_t idleStreams() const;
 
  private:
@@ -88,8 +91,15 @@ class UpstreamForwarder {
     std::shared_ptr<H2Stream> stream;      // HBONE
     std::shared_ptr<tcp::socket> socket;   // plaintext
   };
-  Task<HttpResponseMsg> once(const MeshView& view, const WorkloadIdentity& source, const HttpRequestMsg& req,
-                             models::PodId ep, std::chrono::steady_clock::time_point deadline);
+  // Where one attempt goes: HBONE to `hbone` (authority `app`, peer `peer`), or plaintext to `app`.
+  struct Target {
+    tcp::endpoint app;
+    std::optional<tcp::endpoint> hbone;
+    WorkloadIdentity peer;
+    std::string name;  // for messages
+  };
+  Task<HttpResponseMsg> once(const Target& target, const WorkloadIdentity& source, const HttpRequestMsg& req,
+                             std::chrono::steady_clock::time_point deadline);
   Executor ex_;
   HbonePool& pool_;
   std::shared_ptr<spdlog::logger> log_;

@@ -1,0 +1,66 @@
+// The per-pod L7 proxy of sidecar mode (the migration's baseline). Outbound: the app's HTTP
+// requests for a service are routed (HTTPRoute) to an endpoint chosen as models::hopPath
+// chooses for a sidecar client (no waypoint, no locality preference) and sent over HBONE
+// to the endpoint's sidecar or ztunnel, or in plaintext to a pod outside the mesh. Inbound:
+// HBONE (ALPN h2) or Istio mTLS (ALPN istio) with the pod's certificate, selector policies
+// enforced with every HTTP attribute, then the local app.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "meshtwin/dataplane/admin.hpp"
+#include "meshtwin/dataplane/l7.hpp"
+#include "meshtwin/dataplane/ztunnel.hpp"
+
+namespace meshtwin::dataplane {
+
+struct SidecarConfig {
+  std::string pod;  // "ns/<workload>-<i>"
+  asio::ip::address listen_address = asio::ip::make_address("127.0.0.1");
+  std::uint16_t inbound_port = 0;  // Istio: 15008 (HBONE) / 15006
+  ProxyIdentity identity;          // the pod's service account
+  Clock clock = systemNow;
+  PoolOptions pool;
+  std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+class Sidecar {
+ public:
+  static Result<std::unique_ptr<Sidecar>> create(Executor ex, SidecarConfig config);
+  Sidecar(const Sidecar&) = delete;
+  Sidecar& operator=(const Sidecar&) = delete;
+  ~Sidecar();
+
+  Result<bool> apply(std::shared_ptr<const MeshView> view);
+  void stop();
+  [[nodiscard]] tcp::endpoint inboundAddress() const;
+  // Plain listener mode: the address that stands for "this pod connects to service `svc`".
+  [[nodiscard]] std::optional<tcp::endpoint> outboundAddress(const std::string& svc) const;
+  [[nodiscard]] tcp::endpoint metricsAddress() const;
+  [[nodiscard]] tcp::endpoint readinessAddress() const;
+  [[nodiscard]] tcp::endpoint adminAddress() const;
+  [[nodiscard]] const MetricsRegistry& metrics() const { return metrics_; }
+  [[nodiscard]] PoolStats poolStats() const { return pool_.stats(); }
+  [[nodiscard]] std::string configDump() const;
+
+ private:
+  struct Impl;
+  Sidecar(Executor ex, SidecarConfig config);
+  Task<HttpResponseMsg> outbound(std::shared_ptr<const MeshView> view, models::ServiceId svc, HttpRequestMsg req);
+  Task<HttpResponseMsg> inbound(std::shared_ptr<const MeshView> view, WorkloadIdentity peer, tcp::endpoint remote,
+                                HttpRequestMsg req);
+  Task<void> serveTunnel(std::shared_ptr<H2Stream> stream, WorkloadIdentity peer, tcp::endpoint remote);
+
+  Executor ex_;
+  SidecarConfig config_;
+  MetricsRegistry metrics_;
+  HbonePool pool_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meshtwin::dataplane
