@@ -58,6 +58,73 @@ Result<std::unique_ptr<RunningProxy>> createZtunnel(Executor ex, const ProxyOpti
   return std::unique_ptr<RunningProxy>(new ZtunnelProxy(std::move(z).value()));
 }
 
+// A waypoint or a sidecar: one pod, one identity, one inbound listener.
+template <class Proxy>
+class PodProxy final : public RunningProxy {
+ public:
+  explicit PodProxy(std::unique_ptr<Proxy> p) : p_(std::move(p)) {}
+  Result<bool> apply(std::shared_ptr<const MeshView> view) override { return p_->apply(std::move(view)); }
+  Result<bool> setIdentity(ProxyIdentity identity) override { return p_->setIdentity(std::move(identity)); }
+  [[nodiscard]] std::uint64_t snapshotVersion() const override { return p_->snapshotVersion(); }
+  [[nodiscard]] bool ready() const override { return p_->ready(); }
+  [[nodiscard]] nlohmann::json ports() const override {
+    nlohmann::json j{{"metrics", toString(p_->metricsAddress())},
+                     {"readiness", toString(p_->readinessAddress())},
+                     {"admin", toString(p_->adminAddress())}};
+    if constexpr (std::is_same_v<Proxy, Waypoint>) {
+      j["hbone"] = toString(p_->hboneAddress());
+    } else {
+      j["inbound"] = toString(p_->inboundAddress());
+      j["outbound"] = nlohmann::json::parse(p_->configDump()).value("outbound", nlohmann::json::object());
+    }
+    return j;
+  }
+  void stop() override { p_->stop(); }
+
+ private:
+  std::unique_ptr<Proxy> p_;
+};
+
+// The service account the pod `o.node` runs as, from the snapshot it will run on.
+Result<ServiceAccount> podAccount(const ProxyOptions& o) {
+  auto snap = readSnapshotFile(o.snapshot_file);
+  if (!snap) return snap.error();
+  auto view = buildMeshView(std::move(snap).value());
+  if (!view) return view.error();
+  auto it = view.value()->pod_by_key.find(o.node);
+  if (it == view.value()->pod_by_key.end()) {
+    return Error{"start proxy", o.node, "the snapshot's scenario has no pod of that name",
+                 "--node takes a pod for a waypoint or a sidecar: ns/<name>-<i>"};
+  }
+  return view.value()->serviceAccountOf(it->second);
+}
+
+template <class Proxy, class Config>
+Result<std::unique_ptr<RunningProxy>> createPodProxy(Executor ex, const ProxyOptions& o, ProxyIdentity identity,
+                                                     std::shared_ptr<spdlog::logger> log, std::uint16_t Config::*port) {
+  Config cfg;
+  cfg.pod = o.node;
+  ErrorCode ec;
+  cfg.listen_address = asio::ip::make_address(o.listen, ec);
+  if (ec) return Error{"parse --listen", o.listen, ec.message(), "an IP address, e.g. 127.0.0.1"};
+  auto account = podAccount(o);
+  if (!account) return account.error();
+  cfg.account = account.value();
+  cfg.identity = std::move(identity);
+  cfg.*port = o.hbone_port;
+  cfg.metrics_port = o.metrics_port;
+  cfg.readiness_port = o.readiness_port;
+  cfg.admin_port = o.admin_port;
+  cfg.log = std::move(log);
+  auto p = Proxy::create(std::move(ex), std::move(cfg));
+  if (!p) return p.error();
+  return std::unique_ptr<RunningProxy>(new PodProxy<Proxy>(std::move(p).value()));
+}
+
+void addHbonePort(CLI::App& sub, ProxyOptions& o) {
+  sub.add_option("--hbone-port", o.hbone_port, "Inbound HBONE/mTLS port (0: ephemeral)")->capture_default_str();
+}
+
 // What identifies a version of a file: `meshtwin snapshot` replaces it by rename, so the
 // inode changes even when two writes fall in the same mtime tick.
 struct FileStamp {
@@ -205,7 +272,25 @@ std::vector<ProxyKind> proxyKinds() {
                     "models::hopPath names, one HBONE listener per captured pod, one outbound listener per\n"
                     "(pod, service) in plain listener mode, L4 policy, Istio's TCP metrics.",
                     {},
-                    createZtunnel}};
+                    createZtunnel},
+          ProxyKind{"waypoint",
+                    "The L7 proxy of ambient mode, one replica: --node is the waypoint pod (ns/<waypoint>-<i>).\n"
+                    "HBONE in on --hbone-port, HTTP/1.1 and h2 inside, targetRefs authorization, HTTPRoute routing,\n"
+                    "retries and timeouts, endpoints in its own zone, HBONE out; istio_requests_total.",
+                    addHbonePort,
+                    [](Executor ex, const ProxyOptions& o, ProxyIdentity id, std::shared_ptr<spdlog::logger> log) {
+                      return createPodProxy<Waypoint, WaypointConfig>(std::move(ex), o, std::move(id), std::move(log),
+                                                                      &WaypointConfig::hbone_port);
+                    }},
+          ProxyKind{"sidecar",
+                    "The per-pod L7 proxy of sidecar mode: --node is the pod (ns/<workload>-<i>). Outbound: one\n"
+                    "listener per service (plain listener mode); inbound on --hbone-port (HBONE or Istio mTLS) with\n"
+                    "full-L7 selector policies, then the pod's app.",
+                    addHbonePort,
+                    [](Executor ex, const ProxyOptions& o, ProxyIdentity id, std::shared_ptr<spdlog::logger> log) {
+                      return createPodProxy<Sidecar, SidecarConfig>(std::move(ex), o, std::move(id), std::move(log),
+                                                                    &SidecarConfig::inbound_port);
+                    }}};
 }
 
 int runProxyProgram(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -243,7 +328,7 @@ int runProxyProgram(int argc, const char* const* argv, std::ostream& out, std::o
     sub->add_option("--poll-ms", o.poll_ms, "How often the snapshot file is checked for a change, ms")
         ->check(CLI::Range(10, 60000))
         ->capture_default_str();
-    if (kind.add_options) kind.add_options(*sub);
+    if (kind.add_options) kind.add_options(*sub, o);
     subs.push_back(sub);
   }
   try {

@@ -292,9 +292,13 @@ std::map<std::string, std::set<ServiceAccount>> serviceAccountsByNode(const mode
   std::map<std::string, std::set<ServiceAccount>> out;
   for (const auto& node : scenario.nodes) out[node.name];  // a node with no pods is known, and empty
   for (const auto& pod : scenario.pods) {
-    if (pod.owner != models::Pod::Owner::Workload) continue;
-    const auto& w = scenario.workloads.at(pod.owner_id);
-    out[scenario.nodes.at(pod.node).name].insert(ServiceAccount{w.ns, w.service_account});
+    if (pod.owner == models::Pod::Owner::Workload) {
+      const auto& w = scenario.workloads.at(pod.owner_id);
+      out[scenario.nodes.at(pod.node).name].insert(ServiceAccount{w.ns, w.service_account});
+    } else {  // a waypoint runs as a service account named after it
+      const auto& w = scenario.waypoints.at(pod.owner_id);
+      out[scenario.nodes.at(pod.node).name].insert(ServiceAccount{w.ns, w.name});
+    }
   }
   return out;
 }

@@ -18,6 +18,7 @@ struct Sidecar::Impl {
   std::shared_ptr<const MeshView> view;
   std::optional<PodId> self;
   std::shared_ptr<TlsListener> inbound;
+  std::shared_ptr<TlsContext> server_ctx;
   std::map<std::string, std::shared_ptr<tcp::acceptor>> outbound;  // by service key
   std::shared_ptr<HttpEndpoint> metrics_ep, readiness_ep, admin_ep;
   std::unique_ptr<UpstreamForwarder> forwarder;
@@ -38,19 +39,7 @@ Sidecar::~Sidecar() { stop(); }
 Result<std::unique_ptr<Sidecar>> Sidecar::create(Executor ex, SidecarConfig config) {
   std::unique_ptr<Sidecar> sc(new Sidecar(ex, std::move(config)));
   auto& cfg = sc->config_;
-  if (cfg.identity.certificates.size() != 1) {
-    return Error{"start sidecar", cfg.pod,
-                 "needs exactly one certificate (the pod's service account), got " +
-                     std::to_string(cfg.identity.certificates.size()),
-                 "issue the pod's service account for its node"};
-  }
-  const auto& cert = cfg.identity.certificates.begin()->second;
-  TlsCredentials creds{cert, cfg.identity.root};
-  auto server = makeTlsContext(TlsRole::Server, creds, {kAlpnH2, kAlpnIstio}, cfg.clock);
-  if (!server) return server.error();
-  auto client = makeTlsContext(TlsRole::Client, creds, {kAlpnH2}, cfg.clock);
-  if (!client) return client.error();
-  sc->pool_.setClientContext(cert.identity, client.value());
+  if (auto r = sc->setIdentity(cfg.identity); !r) return r.error();
   auto* self = sc.get();
   TlsAcceptHandlers h;
   h.on_stream = [self](std::shared_ptr<H2Stream> s, const WorkloadIdentity& peer, const tcp::endpoint& remote) {
@@ -68,7 +57,7 @@ Result<std::unique_ptr<Sidecar>> Sidecar::create(Executor ex, SidecarConfig conf
     self->config_.log->warn("inbound mTLS from {} to sidecar {} refused ({}): {}", toString(remote), self->config_.pod,
                             flag, why);
   };
-  auto l = TlsListener::bind(ex, {cfg.listen_address, cfg.inbound_port}, server.value(), std::move(h), cfg.pool.h2);
+  auto l = TlsListener::bind(ex, {cfg.listen_address, cfg.inbound_port}, sc->impl_->server_ctx, std::move(h), cfg.pool.h2);
   if (!l) return l.error();
   sc->impl_->inbound = l.value();
   l.value()->start();
@@ -90,6 +79,24 @@ Result<std::unique_ptr<Sidecar>> Sidecar::create(Executor ex, SidecarConfig conf
   for (auto& ep : {m.value(), r.value(), a.value()}) ep->start();
   return sc;
 }
+
+Result<bool> Sidecar::setIdentity(ProxyIdentity identity) {
+  auto cert = pickCertificate(identity, config_.account, "sidecar " + config_.pod);
+  if (!cert) return cert.error();
+  TlsCredentials creds{cert.value(), identity.root};
+  auto server = makeTlsContext(TlsRole::Server, creds, {kAlpnH2, kAlpnIstio}, config_.clock);
+  if (!server) return server.error();
+  auto client = makeTlsContext(TlsRole::Client, creds, {kAlpnH2}, config_.clock);
+  if (!client) return client.error();
+  impl_->server_ctx = server.value();
+  pool_.setClientContext(cert->identity, client.value());
+  if (impl_->inbound) impl_->inbound->setContext(server.value());
+  config_.identity = std::move(identity);
+  return true;
+}
+
+bool Sidecar::ready() const { return impl_->not_ready.empty() && !impl_->stopped; }
+std::uint64_t Sidecar::snapshotVersion() const { return impl_->view ? impl_->view->snapshot.version : 0; }
 
 Result<bool> Sidecar::apply(std::shared_ptr<const MeshView> view) {
   if (impl_->view && view->snapshot.version <= impl_->view->snapshot.version) return false;

@@ -38,20 +38,7 @@ Waypoint::~Waypoint() { stop(); }
 Result<std::unique_ptr<Waypoint>> Waypoint::create(Executor ex, WaypointConfig config) {
   std::unique_ptr<Waypoint> w(new Waypoint(ex, std::move(config)));
   auto& cfg = w->config_;
-  if (cfg.identity.certificates.size() != 1) {
-    return Error{"start waypoint", cfg.pod,
-                 "needs exactly one certificate (its service account), got " +
-                     std::to_string(cfg.identity.certificates.size()),
-                 "issue the waypoint's service account for the waypoint pod's node"};
-  }
-  const auto& cert = cfg.identity.certificates.begin()->second;
-  TlsCredentials creds{cert, cfg.identity.root};
-  auto server = makeTlsContext(TlsRole::Server, creds, {kAlpnH2}, cfg.clock);
-  if (!server) return server.error();
-  auto client = makeTlsContext(TlsRole::Client, creds, {kAlpnH2}, cfg.clock);
-  if (!client) return client.error();
-  w->impl_->server_ctx = server.value();
-  w->pool_.setClientContext(cert.identity, client.value());
+  if (auto r = w->setIdentity(cfg.identity); !r) return r.error();
   auto* self = w.get();
   TlsAcceptHandlers h;
   h.on_stream = [self](std::shared_ptr<H2Stream> s, const WorkloadIdentity& peer, const tcp::endpoint& remote) {
@@ -61,7 +48,7 @@ Result<std::unique_ptr<Waypoint>> Waypoint::create(Executor ex, WaypointConfig c
     self->config_.log->warn("inbound HBONE from {} to waypoint {} refused ({}): {}", toString(remote), self->config_.pod,
                             flag, why);
   };
-  auto l = TlsListener::bind(ex, {cfg.listen_address, cfg.hbone_port}, server.value(), std::move(h), cfg.pool.h2);
+  auto l = TlsListener::bind(ex, {cfg.listen_address, cfg.hbone_port}, w->impl_->server_ctx, std::move(h), cfg.pool.h2);
   if (!l) return l.error();
   w->impl_->listener = l.value();
   l.value()->start();
@@ -83,6 +70,24 @@ Result<std::unique_ptr<Waypoint>> Waypoint::create(Executor ex, WaypointConfig c
   for (auto& ep : {m.value(), r.value(), a.value()}) ep->start();
   return w;
 }
+
+Result<bool> Waypoint::setIdentity(ProxyIdentity identity) {
+  auto cert = pickCertificate(identity, config_.account, "waypoint " + config_.pod);
+  if (!cert) return cert.error();
+  TlsCredentials creds{cert.value(), identity.root};
+  auto server = makeTlsContext(TlsRole::Server, creds, {kAlpnH2}, config_.clock);
+  if (!server) return server.error();
+  auto client = makeTlsContext(TlsRole::Client, creds, {kAlpnH2}, config_.clock);
+  if (!client) return client.error();
+  impl_->server_ctx = server.value();
+  pool_.setClientContext(cert->identity, client.value());
+  if (impl_->listener) impl_->listener->setContext(server.value());
+  config_.identity = std::move(identity);
+  return true;
+}
+
+bool Waypoint::ready() const { return impl_->not_ready.empty() && !impl_->stopped; }
+std::uint64_t Waypoint::snapshotVersion() const { return impl_->view ? impl_->view->snapshot.version : 0; }
 
 Result<bool> Waypoint::apply(std::shared_ptr<const MeshView> view) {
   if (impl_->view && view->snapshot.version <= impl_->view->snapshot.version) return false;

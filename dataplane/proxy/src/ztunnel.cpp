@@ -111,6 +111,20 @@ std::string baggageFor(const MeshView& v, PodId p) {
 
 }  // namespace
 
+Result<IssuedCertificate> pickCertificate(const ProxyIdentity& identity, const std::optional<ServiceAccount>& account,
+                                          const std::string& who) {
+  if (account) {
+    auto it = identity.certificates.find(*account);
+    if (it != identity.certificates.end()) return it->second;
+    return Error{"pick certificate", who, "no certificate for service account " + account->text(),
+                 "issue it with `meshtwin ca issue SCENARIO --node <the pod's node>`"};
+  }
+  if (identity.certificates.size() == 1) return identity.certificates.begin()->second;
+  return Error{"pick certificate", who,
+               std::to_string(identity.certificates.size()) + " certificates and no service account to choose by",
+               "name the service account the proxy runs as"};
+}
+
 struct Ztunnel::Impl {
   std::shared_ptr<const MeshView> view;
   std::map<std::string, std::shared_ptr<TlsListener>> inbound;                       // by pod key

@@ -224,6 +224,10 @@ TEST_CASE("node workloads come from a scenario's placement", "[dataplane][ca]") 
   cart.name = "cart";
   cart.service_account = "cart-sa";
   s.workloads = {web, cart};
+  models::Waypoint wp;
+  wp.ns = "shop";
+  wp.name = "shop-wp";
+  s.waypoints = {wp};
   s.pods = {models::Pod{"web-0", models::Pod::Owner::Workload, 0, 0},
             models::Pod{"web-1", models::Pod::Owner::Workload, 0, 1},
             models::Pod{"cart-0", models::Pod::Owner::Workload, 1, 1},
@@ -232,13 +236,15 @@ TEST_CASE("node workloads come from a scenario's placement", "[dataplane][ca]") 
   const auto by_node = serviceAccountsByNode(s);
   CHECK(by_node.at("n-a-0") == std::set<ServiceAccount>{{"shop", "web"}});
   CHECK(by_node.at("n-a-1") == std::set<ServiceAccount>{{"shop", "web"}, {"shop", "cart-sa"}});
-  CHECK(by_node.at("n-b-0").empty());
+  // A waypoint pod runs as the waypoint's own service account.
+  CHECK(by_node.at("n-b-0") == std::set<ServiceAccount>{{"shop", "shop-wp"}});
 
   auto ca = makeCa();
   ca.setNodeWorkloads(s);
   CHECK(ca.issue("n-a-1", ServiceAccount{"shop", "cart-sa"}, kT0).ok());
   CHECK_FALSE(ca.issue("n-a-0", ServiceAccount{"shop", "cart-sa"}, kT0).ok());
   CHECK_FALSE(ca.issue("n-b-0", ServiceAccount{"shop", "web"}, kT0).ok());
+  CHECK(ca.issue("n-b-0", ServiceAccount{"shop", "shop-wp"}, kT0).ok());
 }
 
 TEST_CASE("certificates and keys survive a PEM round trip", "[dataplane][ca]") {

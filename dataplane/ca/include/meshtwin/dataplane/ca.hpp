@@ -163,7 +163,8 @@ struct RotationPolicy {
 [[nodiscard]] UnixTime rotationTime(const Certificate& cert, const RotationPolicy& policy = {});
 [[nodiscard]] bool needsRotation(const Certificate& cert, UnixTime now, const RotationPolicy& policy = {});
 
-// Service accounts with at least one workload pod on each node, by node name.
+// Service accounts with at least one pod on each node, by node name: workload pods' accounts
+// and, for waypoint pods, the waypoint's own (Istio names a waypoint's account after it).
 std::map<std::string, std::set<ServiceAccount>> serviceAccountsByNode(const models::Scenario& scenario);
 
 class CertificateAuthority {
@@ -179,7 +180,7 @@ class CertificateAuthority {
 
   // Which service accounts run on a node; replaces what was known for that node.
   void setNodeWorkloads(const std::string& node, std::set<ServiceAccount> accounts);
-  // Every node of a scenario's baseline placement (workload pods; waypoint pods not yet).
+  // Every node of a scenario's baseline placement (workload and waypoint pods).
   void setNodeWorkloads(const models::Scenario& scenario);
 
   // Node-bound issuance: refused unless `account` has a pod on `node`.

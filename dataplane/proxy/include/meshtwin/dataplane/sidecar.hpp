@@ -22,7 +22,9 @@ struct SidecarConfig {
   std::string pod;  // "ns/<workload>-<i>"
   asio::ip::address listen_address = asio::ip::make_address("127.0.0.1");
   std::uint16_t inbound_port = 0;  // Istio: 15008 (HBONE) / 15006
-  ProxyIdentity identity;          // the pod's service account
+  ProxyIdentity identity;  // certificates, by service account, and the root
+  // The certificate to present (the pod's service account); may be left out when `identity` holds one.
+  std::optional<ServiceAccount> account;
   Clock clock = systemNow;
   PoolOptions pool;
   std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
@@ -37,7 +39,11 @@ class Sidecar {
   ~Sidecar();
 
   Result<bool> apply(std::shared_ptr<const MeshView> view);
+  // New certificates (rotation): new handshakes use them, established connections go on.
+  Result<bool> setIdentity(ProxyIdentity identity);
   void stop();
+  [[nodiscard]] bool ready() const;
+  [[nodiscard]] std::uint64_t snapshotVersion() const;
   [[nodiscard]] tcp::endpoint inboundAddress() const;
   // Plain listener mode: the address that stands for "this pod connects to service `svc`".
   [[nodiscard]] std::optional<tcp::endpoint> outboundAddress(const std::string& svc) const;

@@ -19,7 +19,9 @@ struct WaypointConfig {
   std::string pod;  // "ns/<waypoint>-<i>": which waypoint replica this is
   asio::ip::address listen_address = asio::ip::make_address("127.0.0.1");
   std::uint16_t hbone_port = 0;  // Istio: 15008
-  ProxyIdentity identity;        // the waypoint's own service account
+  ProxyIdentity identity;  // certificates, by service account, and the root
+  // The certificate to present (the waypoint's own service account); may be left out when `identity` holds one.
+  std::optional<ServiceAccount> account;
   Clock clock = systemNow;
   PoolOptions pool;
   std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
@@ -34,7 +36,11 @@ class Waypoint {
   ~Waypoint();
 
   Result<bool> apply(std::shared_ptr<const MeshView> view);
+  // New certificates (rotation): new handshakes use them, established connections go on.
+  Result<bool> setIdentity(ProxyIdentity identity);
   void stop();
+  [[nodiscard]] bool ready() const;
+  [[nodiscard]] std::uint64_t snapshotVersion() const;
   [[nodiscard]] tcp::endpoint hboneAddress() const;
   [[nodiscard]] tcp::endpoint metricsAddress() const;
   [[nodiscard]] tcp::endpoint readinessAddress() const;

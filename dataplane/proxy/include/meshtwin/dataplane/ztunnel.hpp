@@ -23,6 +23,11 @@ struct ProxyIdentity {
   std::map<ServiceAccount, IssuedCertificate> certificates;
 };
 
+// The certificate a single-identity proxy (waypoint, sidecar) presents: the one for `account`,
+// or the only one. Errors name `who` and say how to issue it.
+Result<IssuedCertificate> pickCertificate(const ProxyIdentity& identity, const std::optional<ServiceAccount>& account,
+                                          const std::string& who);
+
 struct ZtunnelConfig {
   std::string node;  // the scenario's node this ztunnel serves
   asio::ip::address listen_address = asio::ip::make_address("127.0.0.1");

@@ -1,5 +1,5 @@
 // `meshtwin-proxy`: runs one proxy of the embedded data plane as a process. Every proxy kind
-// (ztunnel now; waypoint and sidecar join as entries of proxyKinds()) shares the lifecycle:
+// (ztunnel, waypoint, sidecar: the entries of proxyKinds()) shares the lifecycle:
 // identity from a directory, a control-plane snapshot file watched for changes and on
 // SIGHUP, a ports file rewritten after each apply, a clean stop on SIGTERM/SIGINT.
 #pragma once
@@ -16,6 +16,8 @@
 
 #include "meshtwin/dataplane/asio.hpp"
 #include "meshtwin/dataplane/snapshot.hpp"
+#include "meshtwin/dataplane/sidecar.hpp"
+#include "meshtwin/dataplane/waypoint.hpp"
 #include "meshtwin/dataplane/ztunnel.hpp"
 
 namespace CLI {
@@ -31,6 +33,7 @@ struct ProxyOptions {
   std::string identity_dir;   // written by `meshtwin ca issue`
   std::string listen = "127.0.0.1";
   std::uint16_t metrics_port = 15020, readiness_port = 15021, admin_port = 15000;
+  std::uint16_t hbone_port = 15008;  // waypoint and sidecar: the inbound (HBONE / mTLS) listener
   std::string ports_file;  // JSON with the bound addresses, rewritten after each apply
   std::string log_level = "info";
   int threads = 1;
@@ -53,8 +56,8 @@ class RunningProxy {
 struct ProxyKind {
   std::string name;  // the subcommand
   std::string description;
-  // Options of this kind only, stored by the kind; may be empty.
-  std::function<void(CLI::App&)> add_options;
+  // Options of this kind only, stored in the shared options; may be empty.
+  std::function<void(CLI::App&, ProxyOptions&)> add_options;
   std::function<Result<std::unique_ptr<RunningProxy>>(Executor, const ProxyOptions&, ProxyIdentity,
                                                       std::shared_ptr<spdlog::logger>)>
       create;
