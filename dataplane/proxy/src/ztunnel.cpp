@@ -2,6 +2,12 @@
 // -> local pod, Istio TCP metrics, readiness and config dump.
 #include "meshtwin/dataplane/ztunnel.hpp"
 
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -125,12 +131,38 @@ Result<IssuedCertificate> pickCertificate(const ProxyIdentity& identity, const s
                "name the service account the proxy runs as"};
 }
 
+Result<tcp::endpoint> originalDestination(tcp::socket& s) {
+  ErrorCode ec;
+  const auto local = s.local_endpoint(ec);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  const bool v6 = !ec && local.address().is_v6();
+  const int rc = v6 ? ::getsockopt(s.native_handle(), SOL_IPV6, IP6T_SO_ORIGINAL_DST, &addr, &len)
+                    : ::getsockopt(s.native_handle(), SOL_IP, SO_ORIGINAL_DST, &addr, &len);
+  if (rc != 0) {
+    return Error{"read the original destination", "connection to " + toString(local),
+                 std::string("getsockopt(SO_ORIGINAL_DST): ") + std::strerror(errno),
+                 "only a redirected connection has one (eBPF cgroup hooks or an iptables REDIRECT rule)"};
+  }
+  if (addr.ss_family == AF_INET) {
+    sockaddr_in in{};
+    std::memcpy(&in, &addr, sizeof in);
+    return tcp::endpoint(asio::ip::address_v4(ntohl(in.sin_addr.s_addr)), ntohs(in.sin_port));
+  }
+  sockaddr_in6 in6{};
+  std::memcpy(&in6, &addr, sizeof in6);
+  asio::ip::address_v6::bytes_type bytes{};
+  std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
+  return tcp::endpoint(asio::ip::address_v6(bytes), ntohs(in6.sin6_port));
+}
+
 struct Ztunnel::Impl {
   std::shared_ptr<const MeshView> view;
   std::map<std::string, std::shared_ptr<TlsListener>> inbound;                       // by pod key
   std::map<std::pair<std::string, std::string>, std::shared_ptr<tcp::acceptor>> outbound;  // (pod, svc)
   std::map<ServiceAccount, std::shared_ptr<TlsContext>> server_ctx;
   std::shared_ptr<HttpEndpoint> metrics_ep, readiness_ep, admin_ep;
+  std::shared_ptr<tcp::acceptor> redirect;
   std::uint64_t flows = 0;
   std::vector<std::string> not_ready;  // why, when not ready
   bool stopped = false;
@@ -169,6 +201,23 @@ Result<std::unique_ptr<Ztunnel>> Ztunnel::create(Executor ex, ZtunnelConfig conf
   z->impl_->readiness_ep = r.value();
   z->impl_->admin_ep = a.value();
   for (auto& ep : {m.value(), r.value(), a.value()}) ep->start();
+  if (const auto port = z->config_.redirect_port) {
+    auto acc = bindAcceptor(ex, {addr, *port}, "ztunnel redirect listener");
+    if (!acc) return acc.error();
+    auto shared = std::make_shared<tcp::acceptor>(std::move(acc.value()));
+    z->impl_->redirect = shared;
+    asio::co_spawn(
+        ex,
+        [self, shared]() -> Task<void> {
+          for (;;) {
+            ErrorCode ec;
+            tcp::socket sock = co_await shared->async_accept(asio::redirect_error(kUseTask, ec));
+            if (!shared->is_open()) co_return;
+            if (!ec) asio::co_spawn(self->ex_, self->redirected(std::move(sock)), asio::detached);
+          }
+        },
+        asio::detached);
+  }
   return z;
 }
 
@@ -305,6 +354,10 @@ void Ztunnel::stop() {
   for (auto* ep : {&impl_->metrics_ep, &impl_->readiness_ep, &impl_->admin_ep}) {
     if (*ep) (*ep)->stop();
   }
+  if (impl_->redirect) {
+    ErrorCode ignored;
+    impl_->redirect->close(ignored);
+  }
   pool_.closeAll();
 }
 
@@ -399,6 +452,39 @@ Task<void> Ztunnel::outbound(tcp::socket client, std::string pod, std::string sv
   m.closed();
 }
 
+Task<void> Ztunnel::redirected(tcp::socket client) {
+  auto view = impl_->view;
+  ErrorCode ec;
+  const auto remote = client.remote_endpoint(ec);
+  auto orig = originalDestination(client);
+  if (!orig || !view) {
+    config_.log->warn("redirected connection from {}: {}", toString(remote),
+                      orig ? std::string("no control-plane snapshot yet") : orig.error().text());
+    client.close(ec);
+    co_return;
+  }
+  // The source pod: a captured pod of this node with the connection's source address.
+  std::optional<PodId> src;
+  const auto node = view->node_by_name.find(config_.node);
+  for (PodId p : view->podsOn(node == view->node_by_name.end() ? models::NodeId{0} : node->second)) {
+    if (node == view->node_by_name.end()) break;
+    if (view->pod_app[p] && view->pod_app[p]->address() == remote.address() &&
+        view->modeOf(p) == models::MeshMode::Ambient && impl_->inbound.count(view->podKey(p))) {
+      src = p;
+      break;
+    }
+  }
+  const auto svc = view->service_by_vip.find(orig.value());
+  if (!src || svc == view->service_by_vip.end()) {
+    config_.log->warn("redirected connection from {} to {}: {}", toString(remote), toString(orig.value()),
+                      !src ? "no captured pod of node " + config_.node + " has that source address"
+                           : std::string("the original destination is not a service VIP of the snapshot"));
+    client.close(ec);
+    co_return;
+  }
+  co_await outbound(std::move(client), view->podKey(*src), view->scenario.services[svc->second].key());
+}
+
 void Ztunnel::inbound(std::shared_ptr<H2Stream> stream, const WorkloadIdentity& peer, const tcp::endpoint& remote,
                       const std::string& pod) {
   asio::co_spawn(ex_, serveInbound(std::move(stream), peer, remote, pod), asio::detached);
@@ -484,6 +570,14 @@ std::optional<tcp::endpoint> Ztunnel::outboundAddress(const std::string& pod, co
   if (it == impl_->outbound.end()) return std::nullopt;
   ErrorCode ec;
   auto ep = it->second->local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return ep;
+}
+
+std::optional<tcp::endpoint> Ztunnel::redirectAddress() const {
+  if (!impl_->redirect) return std::nullopt;
+  ErrorCode ec;
+  auto ep = impl_->redirect->local_endpoint(ec);
   if (ec) return std::nullopt;
   return ep;
 }

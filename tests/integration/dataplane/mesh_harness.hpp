@@ -115,6 +115,7 @@ struct HarnessOptions {
   std::map<std::string, std::chrono::seconds> issue_offset;     // "ns/sa" -> issue time offset
   PoolOptions pool;
   bool http_apps = false;  // HttpApp instead of EchoApp
+  bool redirect = false;   // ztunnels also listen in redirect mode (SO_ORIGINAL_DST)
 };
 
 class MeshHarness {
@@ -150,6 +151,7 @@ class MeshHarness {
         const auto skew = options_.node_clock_skew.count(node.name) ? options_.node_clock_skew.at(node.name) : 0s;
         cfg.clock = [skew] { return kT0 + skew; };
         cfg.pool = options_.pool;
+        if (options_.redirect) cfg.redirect_port = 0;
         cfg.log = std::make_shared<spdlog::logger>(node.name, std::make_shared<spdlog::sinks::ostream_sink_mt>(log_));
         auto z = Ztunnel::create(io_.get_executor(), std::move(cfg));
         if (!z) throw std::runtime_error(z.error().text());

@@ -34,6 +34,10 @@ struct ZtunnelConfig {
   ProxyIdentity identity;
   Clock clock = systemNow;
   PoolOptions pool;
+  // Redirect mode (Istio: 15001): connections redirected here by eBPF or an iptables REDIRECT
+  // rule; the original destination comes from getsockopt(SO_ORIGINAL_DST) and the source pod
+  // from the connection's source address. Absent: plain listener mode only.
+  std::optional<std::uint16_t> redirect_port;
   // Where the admin listeners bind; port 0 takes an ephemeral port (Istio: 15020/15021/15000).
   std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
   std::shared_ptr<spdlog::logger> log;  // null: spdlog's default logger
@@ -57,6 +61,8 @@ class Ztunnel {
   [[nodiscard]] std::map<std::string, tcp::endpoint> inboundAddresses() const;
   // Plain listener mode: the address that stands for "pod `pod` connects to service `svc`".
   [[nodiscard]] std::optional<tcp::endpoint> outboundAddress(const std::string& pod, const std::string& svc) const;
+  // Redirect mode's listener, when configured.
+  [[nodiscard]] std::optional<tcp::endpoint> redirectAddress() const;
   [[nodiscard]] tcp::endpoint metricsAddress() const;
   [[nodiscard]] tcp::endpoint readinessAddress() const;
   [[nodiscard]] tcp::endpoint adminAddress() const;
@@ -70,6 +76,7 @@ class Ztunnel {
   struct Impl;
   Ztunnel(Executor ex, ZtunnelConfig config);
   Task<void> outbound(tcp::socket client, std::string pod, std::string svc);
+  Task<void> redirected(tcp::socket client);
   void inbound(std::shared_ptr<H2Stream> stream, const WorkloadIdentity& peer, const tcp::endpoint& remote,
                const std::string& pod);
   Task<void> serveInbound(std::shared_ptr<H2Stream> stream, WorkloadIdentity peer, tcp::endpoint remote,
@@ -81,6 +88,10 @@ class Ztunnel {
   HbonePool pool_;
   std::unique_ptr<Impl> impl_;
 };
+
+// The destination a redirected connection was addressed to, as getsockopt(SO_ORIGINAL_DST)
+// (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) reports it; the error says what to check.
+Result<tcp::endpoint> originalDestination(tcp::socket& s);
 
 // Istio's TCP metric labels for one connection, in the order Istio exposes them.
 struct ConnectionLabels {
