@@ -52,6 +52,7 @@ Result<std::unique_ptr<RunningProxy>> createZtunnel(Executor ex, const ProxyOpti
   cfg.metrics_port = o.metrics_port;
   cfg.readiness_port = o.readiness_port;
   cfg.admin_port = o.admin_port;
+  if (o.redirect_port >= 0) cfg.redirect_port = static_cast<std::uint16_t>(o.redirect_port);
   cfg.log = std::move(log);
   auto z = Ztunnel::create(std::move(ex), std::move(cfg));
   if (!z) return z.error();
@@ -255,6 +256,7 @@ nlohmann::json ztunnelPorts(const Ztunnel& z, const MeshView* view) {
                    {"admin", toString(z.adminAddress())},
                    {"inbound", nlohmann::json::object()},
                    {"outbound", nlohmann::json::object()}};
+  if (auto r = z.redirectAddress()) j["redirect"] = toString(*r);
   for (const auto& [pod, ep] : z.inboundAddresses()) j["inbound"][pod] = toString(ep);
   if (view) {
     for (models::PodId p = 0; p < view->scenario.pods.size(); ++p) {
@@ -271,7 +273,14 @@ std::vector<ProxyKind> proxyKinds() {
                     "The node proxy of ambient mode for --node: HBONE (HTTP/2 CONNECT over mTLS) to the next hop\n"
                     "models::hopPath names, one HBONE listener per captured pod, one outbound listener per\n"
                     "(pod, service) in plain listener mode, L4 policy, Istio's TCP metrics.",
-                    {},
+                    [](CLI::App& sub, ProxyOptions& o) {
+                      sub.add_option("--redirect-port", o.redirect_port,
+                                     "Also accept connections redirected here (eBPF or iptables REDIRECT; Istio: 15001):\n"
+                                     "the original destination from SO_ORIGINAL_DST, the pod from the source address\n"
+                                     "(-1: off, 0: ephemeral)")
+                          ->check(CLI::Range(-1, 65535))
+                          ->capture_default_str();
+                    },
                     createZtunnel},
           ProxyKind{"waypoint",
                     "The L7 proxy of ambient mode, one replica: --node is the waypoint pod (ns/<waypoint>-<i>).\n"
