@@ -18,6 +18,23 @@ Task<void> Event::wait() {
   }
 }
 
+std::string TraceparentSource::operator()() {
+  // 00-<32 hex trace id>-<16 hex parent id>-00: random per connection, as ztunnel's TraceParent.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "00-";
+  auto hex = [&](int digits) {
+    for (int i = 0; i < digits; i += 16) {
+      std::uint64_t r = rng_();
+      for (int j = 0; j < 16 && i + j < digits; ++j, r >>= 4) out += kHex[r & 0xF];
+    }
+  };
+  hex(32);
+  out += '-';
+  hex(16);
+  out += "-00";
+  return out;
+}
+
 std::string forwardedHeader(const HboneRequestInfo& info) {
   std::string out = "for=\"" + info.forwarded_for + "\"";
   if (!info.host.empty()) out += ";host=" + info.host;
@@ -274,6 +291,7 @@ Task<Result<std::shared_ptr<H2Stream>>> HbonePool::connect(const WorkloadIdentit
   Headers h{{":method", "CONNECT"}, {":authority", target.authority}};
   h.push_back({"forwarded", forwardedHeader(info)});
   if (!info.baggage.empty()) h.push_back({"baggage", info.baggage});
+  h.push_back({"traceparent", traceparent_()});
   auto stream = conn->open(h);
   try {
     const int status = co_await stream->awaitResponse();

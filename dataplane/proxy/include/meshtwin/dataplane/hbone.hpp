@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,16 @@ struct HboneRequestInfo {
   std::string baggage;        // k8s.namespace.name=...,k8s.deployment.name=...,...
 };
 
+// The traceparent header ztunnel puts on each CONNECT: random, not correlated with the
+// application's own tracing.
+class TraceparentSource {
+ public:
+  std::string operator()();
+
+ private:
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
 struct PoolOptions {
   std::uint32_t max_streams_per_connection = 100;
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
@@ -112,6 +123,7 @@ class HbonePool {
   std::map<std::string, Entry> entries_;                           // by pool key
   std::uint64_t handshakes_ = 0;
   std::uint64_t released_idle_ = 0;
+  TraceparentSource traceparent_;
 };
 
 // A TLS listener. Each accepted connection is handshaken with the context the selector picks
