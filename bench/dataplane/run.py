@@ -1,19 +1,22 @@
 #!/usr/bin/python3
-"""bench/dataplane: meshtwin's ztunnel against a direct connection and a haproxy TLS tunnel pair.
+"""bench/dataplane: meshtwin's proxies against a direct connection and haproxy doing the same jobs.
 
 In one run, on loopback, at the same open-loop load (meshtwin-load: 1,000 rps of 1 KiB HTTP/1.1
 POSTs over 4 keep-alive connections to meshtwin-app answering 1 KiB):
   direct   client -> app (the floor)
   ztunnel  client -> ztunnel (client node) -> HBONE mTLS -> ztunnel (server node) -> app
   haproxy  client -> haproxy (mode tcp) -> TLS 1.3 with a client certificate -> haproxy -> app
+  waypoint client -> ztunnel -> HBONE -> waypoint (L7) -> HBONE -> ztunnel -> app
+  haproxy-http  client -> haproxy (mode http) -> app: an HTTP proxy doing less than the waypoint
+           (no mTLS on either side), the peer for the waypoint's own process
+  sidecar  client -> sidecar -> HBONE mTLS -> sidecar -> app (peer: the haproxy TLS pair)
 and reports, per proxy process, CPU in vCPU (utime+stime from /proc/PID/stat over the measured
 window / the window's wall time), VmRSS and VmHWM, and latency added over direct; then holds
 10,000 idle client connections (10,000 HBONE streams) through a fresh ztunnel pair and reports
 their RSS. Writes bench/results/dataplane.json and prints a table.
 
 A case is a function that starts its proxies and returns the address to load and the processes
-to measure (CASES below): the waypoint (against haproxy as an HTTP proxy) and the sidecar join
-as entries there.
+to measure (CASES below).
 """
 
 import argparse
@@ -32,11 +35,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "bench" / "dataplane" / "scenario.yaml"
+SCENARIO_WAYPOINT = ROOT / "bench" / "dataplane" / "scenario-waypoint.yaml"
+SCENARIO_SIDECAR = ROOT / "bench" / "dataplane" / "scenario-sidecar.yaml"
 
 # Istio's published ambient figures (istio.io, "Ambient mode performance", 1.24: 1,000 rps of
 # 1 KB over 4 connections) and the targets of issue 4.
 ISTIO_ZTUNNEL_VCPU = 0.06
-TARGETS = {"ztunnel_vcpu": 0.03, "ztunnel_rss_mb": 12.0, "ztunnel_added_p99_ms": 0.10, "idle_rss_mb": 40.0}
+ISTIO_WAYPOINT = {"vcpu": 0.25, "rss_mb": 60.0}
+ISTIO_SIDECAR = {"vcpu": 0.20, "rss_mb": 60.0}
+TARGETS = {"ztunnel_vcpu": 0.03, "ztunnel_rss_mb": 12.0, "ztunnel_added_p99_ms": 0.10, "idle_rss_mb": 40.0,
+           "waypoint_vcpu": 0.12, "waypoint_rss_mb": 30.0, "sidecar_vcpu": 0.10, "sidecar_rss_mb": 30.0}
 
 
 def fail(what, obj, cause, hint=""):
@@ -73,7 +81,7 @@ class Proc:
 
     def __init__(self, name, args, workdir):
         self.name = name
-        self.log = workdir / f"{name.replace(' ', '-')}.log"
+        self.log = workdir / f"{name.replace(' ', '-').replace('/', '_')}.log"
         with open(self.log, "w") as out:
             self.p = subprocess.Popen([str(a) for a in args], stdout=out, stderr=subprocess.STDOUT)
         self.pid = self.p.pid
@@ -181,6 +189,78 @@ class Bench:
             fail("start ztunnel", "p-a-0", "not ready", (self.work / "ztunnel-p-a-0.log").name)
         target = client["outbound"]["bench/client-0|bench/server"]
         return target, {f"ztunnel {n}": procs[n] for n in nodes}, client["admin"]
+
+    # ---- a mesh of several proxies: ztunnels per node, then waypoint and sidecar pods
+    def mesh(self, tag, scenario, ztunnel_nodes, pods):
+        """pods: [(kind, pod, node)] with kind waypoint|sidecar. Returns (ports by name, procs by name)."""
+        ca = self.work / "ca"
+        if not ca.exists():
+            self.cli("ca", "init", ca)
+        nodes = sorted(set(ztunnel_nodes) | {n for _, _, n in pods})
+        for node in nodes:
+            self.cli("ca", "issue", scenario, "--ca", ca, "--node", node, "--out", self.work / f"id-{tag}-{node}")
+        addresses = {"pod_app": {"bench/server-0": self.app_addr}, "service_vip": {"bench/server": "10.96.0.10:80"}}
+        addr_file = self.work / f"addresses-{tag}.json"
+        snapshot = self.work / f"snapshot-{tag}.json"
+        addr_file.write_text(json.dumps(addresses))
+        self.cli("snapshot", scenario, "--addresses", addr_file, "-o", snapshot)
+        members = [("ztunnel", n, n) for n in ztunnel_nodes] + list(pods)
+        procs, ports = {}, {}
+        for kind, name, node in members:
+            ports[name] = self.work / f"ports-{tag}-{name.replace('/', '_')}.json"
+            extra = ["--hbone-port", "0"] if kind != "ztunnel" else []
+            procs[f"{kind} {name}"] = self.start(f"{kind} {name} {tag}", [
+                self.proxy, kind, "--node", name, "--snapshot", snapshot, "--identity", self.work / f"id-{tag}-{node}",
+                "--metrics-port", "0", "--readiness-port", "0", "--admin-port", "0", "--ports-file", ports[name],
+                "--log-level", "warn", *extra])
+
+        def at_version(v):
+            return lambda: all((read_json(ports[n]) or {}).get("snapshot_version") == v for _, n, _ in members)
+
+        wait_for(at_version(1), f"{tag} proxies at snapshot version 1")
+        # The second version says where each pod's HBONE endpoint is.
+        addresses["pod_hbone"] = {}
+        for kind, name, _ in members:
+            pj = read_json(ports[name])
+            if kind == "ztunnel":
+                addresses["pod_hbone"].update(pj["inbound"])
+            elif kind == "waypoint":
+                addresses["pod_hbone"][name] = pj["hbone"]
+            else:
+                addresses["pod_hbone"][name] = pj["inbound"]
+        addr_file.write_text(json.dumps(addresses))
+        self.cli("snapshot", scenario, "--addresses", addr_file, "-o", snapshot)
+        wait_for(at_version(2), f"{tag} proxies at snapshot version 2")
+        return {n: read_json(ports[n]) for _, n, _ in members}, procs
+
+    def case_waypoint(self):
+        ports, procs = self.mesh("waypoint", SCENARIO_WAYPOINT, ["p-a-0", "p-b-0"], [("waypoint", "bench/wp-0", "p-b-0")])
+        return ports["p-a-0"]["outbound"]["bench/client-0|bench/server"], procs
+
+    def case_sidecar(self):
+        ports, procs = self.mesh("sidecar", SCENARIO_SIDECAR, [],
+                                 [("sidecar", "bench/client-0", "p-a-0"), ("sidecar", "bench/server-0", "p-b-0")])
+        return ports["bench/client-0"]["outbound"]["bench/server"], procs
+
+    def case_haproxy_http(self):
+        if not shutil.which(self.args.haproxy):
+            return None
+        front = free_port()
+        cfg = self.work / "haproxy-http.cfg"
+        cfg.write_text("global\n  nbthread 1\n  maxconn 1000\n"
+                       "defaults\n  mode http\n  option http-keep-alive\n  http-reuse always\n"
+                       "  timeout connect 5s\n  timeout client 120s\n  timeout server 120s\n"
+                       f"frontend web\n  bind 127.0.0.1:{front}\n  default_backend app\n"
+                       f"backend app\n  server app {self.app_addr}\n")
+        procs = {"haproxy http": self.start("haproxy http", [self.args.haproxy, "-db", "-f", cfg])}
+
+        def up():
+            procs["haproxy http"].check_alive()
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", front)) == 0
+
+        wait_for(up, "haproxy (http) listening")
+        return f"127.0.0.1:{front}", procs
 
     def case_direct(self):
         return self.app_addr, {}
@@ -306,6 +386,10 @@ CASES = {
     "direct": ("client -> app (the floor)", Bench.case_direct),
     "ztunnel": ("client -> ztunnel -> HBONE mTLS -> ztunnel -> app", Bench.case_ztunnel),
     "haproxy": ("client -> haproxy -> TLS 1.3 mTLS -> haproxy -> app", Bench.case_haproxy),
+    "waypoint": ("client -> ztunnel -> HBONE -> waypoint (HTTP/1.1 inside) -> HBONE -> ztunnel -> app",
+                 Bench.case_waypoint),
+    "haproxy-http": ("client -> haproxy (mode http, plaintext both sides) -> app", Bench.case_haproxy_http),
+    "sidecar": ("client -> sidecar -> HBONE mTLS -> sidecar -> app", Bench.case_sidecar),
 }
 
 
@@ -419,6 +503,30 @@ def main():
         if "added_latency_us" in zt and ha["added_latency_us"]["p99"] > 0:
             derived["ztunnel_added_p50_vs_haproxy"] = zt["added_latency_us"]["p50"] / max(ha["added_latency_us"]["p50"], 1e-9)
             derived["ztunnel_added_p99_vs_haproxy"] = zt["added_latency_us"]["p99"] / ha["added_latency_us"]["p99"]
+    wp, hh, sc = results.get("waypoint"), results.get("haproxy-http"), results.get("sidecar")
+    if wp:
+        w = next(p for n, p in wp["proxies"].items() if n.startswith("waypoint"))
+        wp["waypoint_process"] = w
+        derived["waypoint_vcpu_vs_istio_waypoint"] = w["vcpu"] / ISTIO_WAYPOINT["vcpu"]
+        derived["waypoint_rss_vs_istio_waypoint"] = w["vm_rss_mb"] / ISTIO_WAYPOINT["rss_mb"]
+        targets.append({"name": "waypoint vCPU at 1000 rps", "target": TARGETS["waypoint_vcpu"], "measured": w["vcpu"],
+                        "unit": "vCPU", "met": w["vcpu"] <= TARGETS["waypoint_vcpu"]})
+        targets.append({"name": "waypoint RSS", "target": TARGETS["waypoint_rss_mb"], "measured": w["vm_rss_mb"],
+                        "unit": "MB", "met": w["vm_rss_mb"] <= TARGETS["waypoint_rss_mb"]})
+        if hh:
+            h = next(iter(hh["proxies"].values()))
+            derived["waypoint_vcpu_vs_haproxy_http"] = w["vcpu"] / h["vcpu"]
+            derived["waypoint_rss_vs_haproxy_http"] = w["vm_rss_mb"] / h["vm_rss_mb"]
+    if sc:
+        worst_cpu = max(p["vcpu"] for p in sc["proxies"].values())
+        derived["sidecar_vcpu_vs_istio_sidecar"] = sc["vcpu_per_proxy"] / ISTIO_SIDECAR["vcpu"]
+        derived["sidecar_rss_vs_istio_sidecar"] = sc["vm_rss_mb_max"] / ISTIO_SIDECAR["rss_mb"]
+        targets.append({"name": "sidecar vCPU per pod at 1000 rps", "target": TARGETS["sidecar_vcpu"],
+                        "measured": worst_cpu, "unit": "vCPU", "met": worst_cpu <= TARGETS["sidecar_vcpu"]})
+        targets.append({"name": "sidecar RSS per pod", "target": TARGETS["sidecar_rss_mb"], "measured": sc["vm_rss_mb_max"],
+                        "unit": "MB", "met": sc["vm_rss_mb_max"] <= TARGETS["sidecar_rss_mb"]})
+        if ha:
+            derived["sidecar_vcpu_vs_haproxy_tls_pair"] = sc["vcpu_per_proxy"] / ha["vcpu_per_proxy"]
     if idle:
         worst = max(p["vm_rss_mb"] for p in idle["proxies"].values())
         targets.append({"name": f"ztunnel RSS with {idle['connections']} idle HBONE streams", "target": TARGETS["idle_rss_mb"],
@@ -429,20 +537,21 @@ def main():
               "loadavg_before": load_before, "loadavg_after": load_after,
               "load": {"rps": args.rps, "connections": args.connections, "size": args.size, "duration_s": args.duration,
                        "warmup_s": args.warmup, "timetable": args.timetable},
-              "published": {"istio_ztunnel_vcpu_at_1000_rps": ISTIO_ZTUNNEL_VCPU}, "cases": results,
+              "published": {"istio_ztunnel_vcpu_at_1000_rps": ISTIO_ZTUNNEL_VCPU, "istio_waypoint": ISTIO_WAYPOINT,
+                            "istio_sidecar": ISTIO_SIDECAR}, "cases": results,
               "idle_streams": idle, "ratios": derived, "targets": targets}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
 
-    print(f"\n{'case':<9} {'rps':>6} {'err':>4} {'p50 us':>8} {'p99 us':>8} {'p99.9 us':>9} {'+p50 us':>8} {'+p99 us':>8}"
-          f"  {'process':<20} {'vCPU':>6} {'RSS MB':>7} {'HWM MB':>7}")
+    print(f"\n{'case':<12} {'rps':>6} {'err':>4} {'p50 us':>8} {'p99 us':>8} {'p99.9 us':>9} {'+p50 us':>8} {'+p99 us':>8}"
+          f"  {'process':<24} {'vCPU':>6} {'RSS MB':>7} {'HWM MB':>7}")
     for name, r in results.items():
         lat, add = r["latency_us"], r.get("added_latency_us", {})
         rows = list(r["proxies"].items()) or [("-", None)]
         for i, (pname, p) in enumerate(rows):
-            head = (f"{name:<9} {r['achieved_rps']:>6.0f} {r['errors']:>4} {lat['p50']:>8.1f} {lat['p99']:>8.1f} "
-                    f"{lat['p99.9']:>9.1f} {add.get('p50', 0):>8.1f} {add.get('p99', 0):>8.1f}") if i == 0 else " " * 66
-            tail = f"  {pname:<20} {p['vcpu']:>6.3f} {p['vm_rss_mb']:>7.1f} {p['vm_hwm_mb']:>7.1f}" if p else ""
+            head = (f"{name:<12} {r['achieved_rps']:>6.0f} {r['errors']:>4} {lat['p50']:>8.1f} {lat['p99']:>8.1f} "
+                    f"{lat['p99.9']:>9.1f} {add.get('p50', 0):>8.1f} {add.get('p99', 0):>8.1f}") if i == 0 else " " * 69
+            tail = f"  {pname:<24} {p['vcpu']:>6.3f} {p['vm_rss_mb']:>7.1f} {p['vm_hwm_mb']:>7.1f}" if p else ""
             print(head + tail)
     if idle:
         for pname, p in idle["proxies"].items():
