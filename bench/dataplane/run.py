@@ -169,7 +169,7 @@ class Bench:
         for node in nodes:
             ports[node] = self.work / f"ports-{tag}-{node}.json"
             procs[node] = self.start(f"ztunnel {node} {tag}", [
-                self.proxy, "ztunnel", "--node", node, "--snapshot", snapshot, "--identity", self.work / f"id-{node}",
+                *self.args.wrap.split(), self.proxy, "ztunnel", "--node", node, "--snapshot", snapshot, "--identity", self.work / f"id-{node}",
                 "--metrics-port", "0", "--readiness-port", "0", "--admin-port", "0", "--ports-file", ports[node],
                 "--log-level", "warn"])
 
@@ -210,7 +210,7 @@ class Bench:
             ports[name] = self.work / f"ports-{tag}-{name.replace('/', '_')}.json"
             extra = ["--hbone-port", "0"] if kind != "ztunnel" else []
             procs[f"{kind} {name}"] = self.start(f"{kind} {name} {tag}", [
-                self.proxy, kind, "--node", name, "--snapshot", snapshot, "--identity", self.work / f"id-{tag}-{node}",
+                *self.args.wrap.split(), self.proxy, kind, "--node", name, "--snapshot", snapshot, "--identity", self.work / f"id-{tag}-{node}",
                 "--metrics-port", "0", "--readiness-port", "0", "--admin-port", "0", "--ports-file", ports[name],
                 "--log-level", "warn", *extra])
 
@@ -427,6 +427,8 @@ def main():
     ap.add_argument("--haproxy", default="haproxy")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "dataplane.json"))
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, configs, certificates)")
+    ap.add_argument("--wrap", default="", help="a command to run each meshtwin proxy under, for profiling, e.g. "
+                    "'valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%%p' (figures are then not comparable)")
     args = ap.parse_args()
 
     machine = machine_info(args.build)

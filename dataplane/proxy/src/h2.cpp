@@ -182,7 +182,7 @@ void H2Stream::reset(std::uint32_t code) {
 void H2Stream::startRead(std::vector<asio::mutable_buffer> bufs, std::unique_ptr<PendingOp> op) {
   read_bufs_ = std::move(bufs);
   read_op_ = std::move(op);
-  if (asio::buffer_size(read_bufs_) == 0) {
+  if (asio::buffer_size(read_bufs_) == 0 && !wait_only_) {
     auto done = std::move(read_op_);
     done->complete({}, 0);
     return;
@@ -193,6 +193,13 @@ void H2Stream::startRead(std::vector<asio::mutable_buffer> bufs, std::unique_ptr
 void H2Stream::serveRead() {
   if (!read_op_) return;
   const std::size_t available = recv_.size() - recv_off_;
+  if (wait_only_) {
+    if (available == 0 && !peer_ended_ && !closed_) return;
+    wait_only_ = false;
+    auto done = std::move(read_op_);
+    done->complete({}, 0);
+    return;
+  }
   if (available > 0) {
     const std::size_t n = asio::buffer_copy(read_bufs_, asio::buffer(recv_.data() + recv_off_, available));
     recv_off_ += n;

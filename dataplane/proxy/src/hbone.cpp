@@ -70,6 +70,13 @@ void halfClose(TlsStream& s) {
   ErrorCode ignored;
   s.next_layer().shutdown(tcp::socket::shutdown_send, ignored);
 }
+// Both pumps of a splice count down here; the second to finish wakes the splice.
+struct PumpsDone {
+  explicit PumpsDone(Executor ex) : event(std::move(ex)) {}
+  int running = 2;
+  Event event;
+};
+
 // Chunk buffers for the pumps, recycled per thread. A pump holds one only while bytes are
 // moving, so an idle connection (10,000 idle HBONE streams) costs no 16 KiB buffer per direction.
 constexpr std::size_t kChunk = 16384;
@@ -93,6 +100,10 @@ Task<bool> awaitReadable(tcp::socket& s, ErrorCode& ec) {
   co_await s.async_wait(tcp::socket::wait_read, asio::redirect_error(kUseTask, ec));
   co_return !ec;
 }
+Task<bool> awaitReadable(H2Stream& s, ErrorCode& ec) {
+  co_await s.async_wait_readable(asio::redirect_error(kUseTask, ec));
+  co_return !ec;
+}
 template <class Stream>
 Task<bool> awaitReadable(Stream&, ErrorCode&) {
   co_return true;
@@ -100,10 +111,11 @@ Task<bool> awaitReadable(Stream&, ErrorCode&) {
 
 template <class From, class To>
 Task<void> pump(From& from, To& to, std::uint64_t& total, std::string& error, bool forward, const ByteCallback& cb,
-                std::shared_ptr<Event> done, const std::function<void()>& abort_all) {
-  // Streams that cannot report readiness read into a small buffer held in the frame, and take
-  // a pooled chunk only while reads fill it (a burst); sockets take a chunk once readable.
-  constexpr bool kSocket = std::is_same_v<From, tcp::socket>;
+                std::shared_ptr<PumpsDone> done, const std::function<void()>& abort_all) {
+  // Sockets and HTTP/2 streams report readiness, so they take a pooled chunk only once
+  // readable; a TLS stream (which may hold decoded bytes) reads into a small buffer in the frame
+  // and takes a chunk only while reads fill it (a burst).
+  constexpr bool kSocket = std::is_same_v<From, tcp::socket> || std::is_same_v<From, H2Stream>;
   std::array<char, kSocket ? 1 : 2048> small{};
   std::unique_ptr<char[]> chunk;
   try {
@@ -135,19 +147,17 @@ Task<void> pump(From& from, To& to, std::uint64_t& total, std::string& error, bo
     abort_all();  // one side failed: tear both down so the other pump ends too
   }
   chunk_pool.release(std::move(chunk));
-  done->set();
+  if (--done->running == 0) done->event.set();
 }
 
 template <class A, class B>
 Task<SpliceResult> spliceImpl(A& a, B& b, ByteCallback on_bytes, std::function<void()> abort_all) {
   SpliceResult r;
   auto ex = co_await asio::this_coro::executor;
-  auto up_done = std::make_shared<Event>(ex);
-  auto down_done = std::make_shared<Event>(ex);
-  asio::co_spawn(ex, pump(a, b, r.socket_to_stream, r.error, true, on_bytes, up_done, abort_all), asio::detached);
-  asio::co_spawn(ex, pump(b, a, r.stream_to_socket, r.error, false, on_bytes, down_done, abort_all), asio::detached);
-  co_await up_done->wait();
-  co_await down_done->wait();
+  auto done = std::make_shared<PumpsDone>(ex);
+  asio::co_spawn(ex, pump(a, b, r.socket_to_stream, r.error, true, on_bytes, done, abort_all), asio::detached);
+  asio::co_spawn(ex, pump(b, a, r.stream_to_socket, r.error, false, on_bytes, done, abort_all), asio::detached);
+  co_await done->event.wait();
   co_return r;
 }
 

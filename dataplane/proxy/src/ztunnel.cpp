@@ -156,6 +156,27 @@ Result<tcp::endpoint> originalDestination(tcp::socket& s) {
   return tcp::endpoint(asio::ip::address_v6(bytes), ntohs(in6.sin6_port));
 }
 
+namespace {
+
+// The long-lived part of a connection, in a coroutine of its own: the setup's frame (path,
+// labels, target) is freed once the tunnel is up, so an idle connection holds only this.
+Task<void> carryTunnel(tcp::socket socket, std::shared_ptr<H2Stream> stream, TcpConnectionMetrics m) {
+  m.opened();
+  // Bytes from the socket into the tunnel are sent, the others received (both directions).
+  const ByteCallback count = [&m](bool sent, std::size_t n) { m.bytes(sent, n); };
+  co_await splice(socket, *stream, count);
+  m.closed();
+}
+
+Task<void> carryPlain(tcp::socket client, tcp::socket upstream, TcpConnectionMetrics m) {
+  m.opened();
+  const ByteCallback count = [&m](bool sent, std::size_t n) { m.bytes(sent, n); };
+  co_await splice(client, upstream, count);
+  m.closed();
+}
+
+}  // namespace
+
 struct Ztunnel::Impl {
   std::shared_ptr<const MeshView> view;
   std::map<std::string, std::shared_ptr<TlsListener>> inbound;                       // by pod key
@@ -418,9 +439,7 @@ Task<void> Ztunnel::outbound(tcp::socket client, std::string pod, std::string sv
       co_return;
     }
     TcpConnectionMetrics m(metrics_, labels);
-    m.opened();
-    co_await splice(client, upstream, [&m](bool up, std::size_t n) { m.bytes(up, n); });
-    m.closed();
+    asio::co_spawn(ex_, carryPlain(std::move(client), std::move(upstream), m), asio::detached);
     co_return;
   }
   HboneTarget target;
@@ -446,10 +465,7 @@ Task<void> Ztunnel::outbound(tcp::socket client, std::string pod, std::string sv
   }
   labels.security_policy = "mutual_tls";
   TcpConnectionMetrics m(metrics_, labels);
-  m.opened();
-  auto st = stream.value();
-  co_await splice(client, *st, [&m](bool up, std::size_t n) { m.bytes(up, n); });
-  m.closed();
+  asio::co_spawn(ex_, carryTunnel(std::move(client), stream.value(), m), asio::detached);
 }
 
 Task<void> Ztunnel::redirected(tcp::socket client) {
@@ -553,10 +569,7 @@ Task<void> Ztunnel::serveInbound(std::shared_ptr<H2Stream> stream, WorkloadIdent
   upstream.set_option(tcp::no_delay(true), ec);
   stream->respond(200);
   TcpConnectionMetrics m(metrics_, labels);
-  m.opened();
-  // Inbound: bytes from the tunnel are received, bytes towards it are sent.
-  co_await splice(upstream, *stream, [&m](bool to_tunnel, std::size_t n) { m.bytes(to_tunnel, n); });
-  m.closed();
+  asio::co_spawn(ex_, carryTunnel(std::move(upstream), stream, m), asio::detached);
 }
 
 std::map<std::string, tcp::endpoint> Ztunnel::inboundAddresses() const {

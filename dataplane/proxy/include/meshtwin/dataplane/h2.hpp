@@ -95,6 +95,17 @@ class H2Stream : public std::enable_shared_from_this<H2Stream> {
         },
         token, buffers);
   }
+  // Completes (with 0 bytes) once a read would not wait: data, the peer's end, or a reset.
+  // Lets a reader hold no buffer while the stream is idle.
+  template <class Token>
+  auto async_wait_readable(Token&& token) {
+    return asio::async_initiate<Token, void(ErrorCode, std::size_t)>(
+        [this](auto handler) {
+          wait_only_ = true;
+          startRead({}, wrap(std::move(handler)));
+        },
+        token);
+  }
   template <class ConstBufferSequence, class Token>
   auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
     return asio::async_initiate<Token, void(ErrorCode, std::size_t)>(
@@ -149,6 +160,7 @@ class H2Stream : public std::enable_shared_from_this<H2Stream> {
   std::size_t recv_off_ = 0;
   bool peer_ended_ = false;
   std::vector<asio::mutable_buffer> read_bufs_;
+  bool wait_only_ = false;  // the pending read only waits for readability
   std::unique_ptr<PendingOp> read_op_;
   // Send side.
   std::string send_;
