@@ -101,10 +101,10 @@ Result<ServiceAccount> podAccount(const ProxyOptions& o) {
   return view.value()->serviceAccountOf(it->second);
 }
 
-template <class Proxy, class Config>
+template <class Proxy>
 Result<std::unique_ptr<RunningProxy>> createPodProxy(Executor ex, const ProxyOptions& o, ProxyIdentity identity,
-                                                     std::shared_ptr<spdlog::logger> log, std::uint16_t Config::*port) {
-  Config cfg;
+                                                     std::shared_ptr<spdlog::logger> log) {
+  PodProxyConfig cfg;
   cfg.pod = o.node;
   ErrorCode ec;
   cfg.listen_address = asio::ip::make_address(o.listen, ec);
@@ -113,7 +113,7 @@ Result<std::unique_ptr<RunningProxy>> createPodProxy(Executor ex, const ProxyOpt
   if (!account) return account.error();
   cfg.account = account.value();
   cfg.identity = std::move(identity);
-  cfg.*port = o.hbone_port;
+  cfg.inbound_port = o.hbone_port;
   cfg.metrics_port = o.metrics_port;
   cfg.readiness_port = o.readiness_port;
   cfg.admin_port = o.admin_port;
@@ -292,8 +292,7 @@ std::vector<ProxyKind> proxyKinds() {
                     "retries and timeouts, endpoints in its own zone, HBONE out; istio_requests_total.",
                     addHbonePort,
                     [](Executor ex, const ProxyOptions& o, ProxyIdentity id, std::shared_ptr<spdlog::logger> log) {
-                      return createPodProxy<Waypoint, WaypointConfig>(std::move(ex), o, std::move(id), std::move(log),
-                                                                      &WaypointConfig::hbone_port);
+                      return createPodProxy<Waypoint>(std::move(ex), o, std::move(id), std::move(log));
                     }},
           ProxyKind{"sidecar",
                     "The per-pod L7 proxy of sidecar mode: --node is the pod (ns/<workload>-<i>). Outbound: one\n"
@@ -301,8 +300,7 @@ std::vector<ProxyKind> proxyKinds() {
                     "full-L7 selector policies, then the pod's app.",
                     addHbonePort,
                     [](Executor ex, const ProxyOptions& o, ProxyIdentity id, std::shared_ptr<spdlog::logger> log) {
-                      return createPodProxy<Sidecar, SidecarConfig>(std::move(ex), o, std::move(id), std::move(log),
-                                                                    &SidecarConfig::inbound_port);
+                      return createPodProxy<Sidecar>(std::move(ex), o, std::move(id), std::move(log));
                     }}};
 }
 

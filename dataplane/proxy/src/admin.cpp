@@ -67,6 +67,35 @@ Task<void> HttpEndpoint::serve(tcp::socket s) {
   }
 }
 
+Result<AdminEndpoints> AdminEndpoints::bind(Executor ex, const asio::ip::address& at, AdminPorts ports,
+                                            const std::string& kind, AdminHooks hooks) {
+  auto metrics = [hooks] { return HttpReply{200, "text/plain; version=0.0.4", hooks.metrics()}; };
+  auto m = HttpEndpoint::bind(ex, {at, ports.metrics}, kind + " metrics",
+                              {{"/stats/prometheus", metrics}, {"/metrics", metrics}});
+  if (!m) return m.error();
+  auto r = HttpEndpoint::bind(ex, {at, ports.readiness}, kind + " readiness",
+                              {{"/healthz/ready", [hooks] {
+                                  if (auto why = hooks.not_ready()) return HttpReply{503, "text/plain", "not ready: " + *why + "\n"};
+                                  return HttpReply{200, "text/plain", "ready\n"};
+                                }}});
+  if (!r) return r.error();
+  auto a = HttpEndpoint::bind(ex, {at, ports.admin}, kind + " admin",
+                              {{"/config_dump", [hooks] { return HttpReply{200, "application/json", hooks.config_dump()}; }}});
+  if (!a) return a.error();
+  AdminEndpoints out;
+  out.metrics_ = m.value();
+  out.readiness_ = r.value();
+  out.admin_ = a.value();
+  for (const auto& ep : {out.metrics_, out.readiness_, out.admin_}) ep->start();
+  return out;
+}
+
+void AdminEndpoints::stop() {
+  for (const auto& ep : {metrics_, readiness_, admin_}) {
+    if (ep) ep->stop();
+  }
+}
+
 Result<HttpReply> httpGet(const tcp::endpoint& at, const std::string& path) {
   asio::io_context io;
   tcp::socket s(io);

@@ -20,7 +20,7 @@ struct Sidecar::Impl {
   std::shared_ptr<TlsListener> inbound;
   std::shared_ptr<TlsContext> server_ctx;
   std::map<std::string, std::shared_ptr<tcp::acceptor>> outbound;  // by service key
-  std::shared_ptr<HttpEndpoint> metrics_ep, readiness_ep, admin_ep;
+  AdminEndpoints admin;
   std::unique_ptr<UpstreamForwarder> forwarder;
   std::string not_ready = "no control-plane snapshot yet";
   std::uint64_t requests = 0;
@@ -61,22 +61,17 @@ Result<std::unique_ptr<Sidecar>> Sidecar::create(Executor ex, SidecarConfig conf
   if (!l) return l.error();
   sc->impl_->inbound = l.value();
   l.value()->start();
-  auto m = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.metrics_port}, "sidecar metrics",
-                              {{"/stats/prometheus", [self] { return HttpReply{200, "text/plain; version=0.0.4", self->metrics_.render()}; }}});
-  if (!m) return m.error();
-  auto r = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.readiness_port}, "sidecar readiness",
-                              {{"/healthz/ready", [self] {
-                                  if (self->impl_->not_ready.empty()) return HttpReply{200, "text/plain", "ready\n"};
-                                  return HttpReply{503, "text/plain", "not ready: " + self->impl_->not_ready + "\n"};
-                                }}});
-  if (!r) return r.error();
-  auto a = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.admin_port}, "sidecar admin",
-                              {{"/config_dump", [self] { return HttpReply{200, "application/json", self->configDump()}; }}});
-  if (!a) return a.error();
-  sc->impl_->metrics_ep = m.value();
-  sc->impl_->readiness_ep = r.value();
-  sc->impl_->admin_ep = a.value();
-  for (auto& ep : {m.value(), r.value(), a.value()}) ep->start();
+  AdminHooks hooks;
+  hooks.metrics = [self] { return self->metrics_.render(); };
+  hooks.not_ready = [self]() -> std::optional<std::string> {
+    if (self->impl_->not_ready.empty()) return std::nullopt;
+    return self->impl_->not_ready;
+  };
+  hooks.config_dump = [self] { return self->configDump(); };
+  auto admin = AdminEndpoints::bind(ex, cfg.listen_address, {cfg.metrics_port, cfg.readiness_port, cfg.admin_port},
+                                    "sidecar", std::move(hooks));
+  if (!admin) return admin.error();
+  sc->impl_->admin = std::move(admin).value();
   return sc;
 }
 
@@ -150,9 +145,7 @@ void Sidecar::stop() {
     ErrorCode ignored;
     a->close(ignored);
   }
-  for (auto* ep : {&impl_->metrics_ep, &impl_->readiness_ep, &impl_->admin_ep}) {
-    if (*ep) (*ep)->stop();
-  }
+  impl_->admin.stop();
   pool_.closeAll();
 }
 
@@ -265,9 +258,9 @@ std::optional<tcp::endpoint> Sidecar::outboundAddress(const std::string& svc) co
   if (ec) return std::nullopt;
   return ep;
 }
-tcp::endpoint Sidecar::metricsAddress() const { return impl_->metrics_ep->address(); }
-tcp::endpoint Sidecar::readinessAddress() const { return impl_->readiness_ep->address(); }
-tcp::endpoint Sidecar::adminAddress() const { return impl_->admin_ep->address(); }
+tcp::endpoint Sidecar::metricsAddress() const { return impl_->admin.metrics(); }
+tcp::endpoint Sidecar::readinessAddress() const { return impl_->admin.readiness(); }
+tcp::endpoint Sidecar::adminAddress() const { return impl_->admin.admin(); }
 
 std::string Sidecar::configDump() const {
   nlohmann::json j;

@@ -18,7 +18,7 @@ struct Waypoint::Impl {
   std::shared_ptr<const MeshView> view;
   std::shared_ptr<TlsListener> listener;
   std::shared_ptr<TlsContext> server_ctx;
-  std::shared_ptr<HttpEndpoint> metrics_ep, readiness_ep, admin_ep;
+  AdminEndpoints admin;
   std::unique_ptr<UpstreamForwarder> forwarder;
   std::optional<PodId> self;
   std::string not_ready = "no control-plane snapshot yet";
@@ -48,26 +48,21 @@ Result<std::unique_ptr<Waypoint>> Waypoint::create(Executor ex, WaypointConfig c
     self->config_.log->warn("inbound HBONE from {} to waypoint {} refused ({}): {}", toString(remote), self->config_.pod,
                             flag, why);
   };
-  auto l = TlsListener::bind(ex, {cfg.listen_address, cfg.hbone_port}, w->impl_->server_ctx, std::move(h), cfg.pool.h2);
+  auto l = TlsListener::bind(ex, {cfg.listen_address, cfg.inbound_port}, w->impl_->server_ctx, std::move(h), cfg.pool.h2);
   if (!l) return l.error();
   w->impl_->listener = l.value();
   l.value()->start();
-  auto m = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.metrics_port}, "waypoint metrics",
-                              {{"/stats/prometheus", [self] { return HttpReply{200, "text/plain; version=0.0.4", self->metrics_.render()}; }}});
-  if (!m) return m.error();
-  auto r = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.readiness_port}, "waypoint readiness",
-                              {{"/healthz/ready", [self] {
-                                  if (self->impl_->not_ready.empty()) return HttpReply{200, "text/plain", "ready\n"};
-                                  return HttpReply{503, "text/plain", "not ready: " + self->impl_->not_ready + "\n"};
-                                }}});
-  if (!r) return r.error();
-  auto a = HttpEndpoint::bind(ex, {cfg.listen_address, cfg.admin_port}, "waypoint admin",
-                              {{"/config_dump", [self] { return HttpReply{200, "application/json", self->configDump()}; }}});
-  if (!a) return a.error();
-  w->impl_->metrics_ep = m.value();
-  w->impl_->readiness_ep = r.value();
-  w->impl_->admin_ep = a.value();
-  for (auto& ep : {m.value(), r.value(), a.value()}) ep->start();
+  AdminHooks hooks;
+  hooks.metrics = [self] { return self->metrics_.render(); };
+  hooks.not_ready = [self]() -> std::optional<std::string> {
+    if (self->impl_->not_ready.empty()) return std::nullopt;
+    return self->impl_->not_ready;
+  };
+  hooks.config_dump = [self] { return self->configDump(); };
+  auto admin = AdminEndpoints::bind(ex, cfg.listen_address, {cfg.metrics_port, cfg.readiness_port, cfg.admin_port},
+                                    "waypoint", std::move(hooks));
+  if (!admin) return admin.error();
+  w->impl_->admin = std::move(admin).value();
   return w;
 }
 
@@ -109,9 +104,7 @@ void Waypoint::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   if (impl_->listener) impl_->listener->stop();
-  for (auto* ep : {&impl_->metrics_ep, &impl_->readiness_ep, &impl_->admin_ep}) {
-    if (*ep) (*ep)->stop();
-  }
+  impl_->admin.stop();
   pool_.closeAll();
 }
 
@@ -197,9 +190,9 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
 }
 
 tcp::endpoint Waypoint::hboneAddress() const { return impl_->listener->address(); }
-tcp::endpoint Waypoint::metricsAddress() const { return impl_->metrics_ep->address(); }
-tcp::endpoint Waypoint::readinessAddress() const { return impl_->readiness_ep->address(); }
-tcp::endpoint Waypoint::adminAddress() const { return impl_->admin_ep->address(); }
+tcp::endpoint Waypoint::metricsAddress() const { return impl_->admin.metrics(); }
+tcp::endpoint Waypoint::readinessAddress() const { return impl_->admin.readiness(); }
+tcp::endpoint Waypoint::adminAddress() const { return impl_->admin.admin(); }
 
 std::string Waypoint::configDump() const {
   nlohmann::json j;

@@ -182,7 +182,7 @@ struct Ztunnel::Impl {
   std::map<std::string, std::shared_ptr<TlsListener>> inbound;                       // by pod key
   std::map<std::pair<std::string, std::string>, std::shared_ptr<tcp::acceptor>> outbound;  // (pod, svc)
   std::map<ServiceAccount, std::shared_ptr<TlsContext>> server_ctx;
-  std::shared_ptr<HttpEndpoint> metrics_ep, readiness_ep, admin_ep;
+  AdminEndpoints admin;
   std::shared_ptr<tcp::acceptor> redirect;
   std::uint64_t flows = 0;
   std::vector<std::string> not_ready;  // why, when not ready
@@ -202,26 +202,20 @@ Result<std::unique_ptr<Ztunnel>> Ztunnel::create(Executor ex, ZtunnelConfig conf
   if (auto r = z->setIdentity(z->config_.identity); !r) return r.error();
   auto* self = z.get();
   const auto addr = z->config_.listen_address;
-  auto m = HttpEndpoint::bind(ex, {addr, z->config_.metrics_port}, "ztunnel metrics",
-                              {{"/stats/prometheus", [self] { return HttpReply{200, "text/plain; version=0.0.4", self->metrics_.render()}; }},
-                               {"/metrics", [self] { return HttpReply{200, "text/plain; version=0.0.4", self->metrics_.render()}; }}});
-  if (!m) return m.error();
-  auto r = HttpEndpoint::bind(ex, {addr, z->config_.readiness_port}, "ztunnel readiness",
-                              {{"/healthz/ready", [self] {
-                                  if (self->ready()) return HttpReply{200, "text/plain", "ready\n"};
-                                  std::string why = "not ready:";
-                                  for (const auto& w : self->impl_->not_ready) why += " " + w + ";";
-                                  if (!self->impl_->view) why += " no control-plane snapshot yet;";
-                                  return HttpReply{503, "text/plain", why + "\n"};
-                                }}});
-  if (!r) return r.error();
-  auto a = HttpEndpoint::bind(ex, {addr, z->config_.admin_port}, "ztunnel admin",
-                              {{"/config_dump", [self] { return HttpReply{200, "application/json", self->configDump()}; }}});
-  if (!a) return a.error();
-  z->impl_->metrics_ep = m.value();
-  z->impl_->readiness_ep = r.value();
-  z->impl_->admin_ep = a.value();
-  for (auto& ep : {m.value(), r.value(), a.value()}) ep->start();
+  AdminHooks hooks;
+  hooks.metrics = [self] { return self->metrics_.render(); };
+  hooks.not_ready = [self]() -> std::optional<std::string> {
+    if (self->ready()) return std::nullopt;
+    std::string why;
+    for (const auto& w : self->impl_->not_ready) why += w + "; ";
+    if (!self->impl_->view) why += "no control-plane snapshot yet";
+    return why;
+  };
+  hooks.config_dump = [self] { return self->configDump(); };
+  auto admin = AdminEndpoints::bind(
+      ex, addr, {z->config_.metrics_port, z->config_.readiness_port, z->config_.admin_port}, "ztunnel", std::move(hooks));
+  if (!admin) return admin.error();
+  z->impl_->admin = std::move(admin).value();
   if (const auto port = z->config_.redirect_port) {
     auto acc = bindAcceptor(ex, {addr, *port}, "ztunnel redirect listener");
     if (!acc) return acc.error();
@@ -372,9 +366,7 @@ void Ztunnel::stop() {
     ErrorCode ignored;
     a->close(ignored);
   }
-  for (auto* ep : {&impl_->metrics_ep, &impl_->readiness_ep, &impl_->admin_ep}) {
-    if (*ep) (*ep)->stop();
-  }
+  impl_->admin.stop();
   if (impl_->redirect) {
     ErrorCode ignored;
     impl_->redirect->close(ignored);
@@ -595,9 +587,9 @@ std::optional<tcp::endpoint> Ztunnel::redirectAddress() const {
   return ep;
 }
 
-tcp::endpoint Ztunnel::metricsAddress() const { return impl_->metrics_ep->address(); }
-tcp::endpoint Ztunnel::readinessAddress() const { return impl_->readiness_ep->address(); }
-tcp::endpoint Ztunnel::adminAddress() const { return impl_->admin_ep->address(); }
+tcp::endpoint Ztunnel::metricsAddress() const { return impl_->admin.metrics(); }
+tcp::endpoint Ztunnel::readinessAddress() const { return impl_->admin.readiness(); }
+tcp::endpoint Ztunnel::adminAddress() const { return impl_->admin.admin(); }
 bool Ztunnel::ready() const { return impl_->view && impl_->not_ready.empty() && !impl_->stopped; }
 std::uint64_t Ztunnel::snapshotVersion() const { return impl_->view ? impl_->view->snapshot.version : 0; }
 

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,31 @@ class HttpEndpoint : public std::enable_shared_from_this<HttpEndpoint> {
   tcp::acceptor acceptor_;
   std::map<std::string, HttpRoute> routes_;
   tcp::endpoint address_;
+};
+
+// The admin listeners every proxy has, as Istio's: Prometheus metrics (15020:
+// /stats/prometheus and /metrics), readiness (15021: /healthz/ready, 503 with the reason
+// when not ready) and the config dump (15000: /config_dump). Port 0 takes an ephemeral one.
+struct AdminPorts {
+  std::uint16_t metrics = 0, readiness = 0, admin = 0;
+};
+struct AdminHooks {
+  std::function<std::string()> metrics;                    // Prometheus text
+  std::function<std::optional<std::string>()> not_ready;  // nullopt when ready, else why
+  std::function<std::string()> config_dump;                // JSON
+};
+class AdminEndpoints {
+ public:
+  // `kind` names the proxy in messages ("ztunnel", "waypoint", ...).
+  static Result<AdminEndpoints> bind(Executor ex, const asio::ip::address& at, AdminPorts ports,
+                                     const std::string& kind, AdminHooks hooks);
+  void stop();
+  [[nodiscard]] tcp::endpoint metrics() const { return metrics_->address(); }
+  [[nodiscard]] tcp::endpoint readiness() const { return readiness_->address(); }
+  [[nodiscard]] tcp::endpoint admin() const { return admin_->address(); }
+
+ private:
+  std::shared_ptr<HttpEndpoint> metrics_, readiness_, admin_;
 };
 
 // A blocking HTTP/1.1 GET for tests and tools: the status and body.

@@ -14,6 +14,7 @@
 #include "meshtwin/dataplane/hbone.hpp"
 #include "meshtwin/dataplane/metrics.hpp"
 #include "meshtwin/dataplane/snapshot.hpp"
+#include "meshtwin/dataplane/ztunnel.hpp"
 #include "meshtwin/models/routing.hpp"
 
 namespace meshtwin::dataplane {
@@ -64,6 +65,21 @@ void recordRequest(MetricsRegistry& r, const RequestLabels& l, double duration_m
 // The workload (or waypoint) that runs as `id`, for labels; "unknown" when none does.
 std::string workloadNameOf(const MeshView& v, const WorkloadIdentity& id);
 std::string serviceFqdn(const models::Service& s);
+
+// What a one-pod proxy (a waypoint replica or a sidecar) is configured with.
+struct PodProxyConfig {
+  std::string pod;  // "ns/<waypoint>-<i>" or "ns/<workload>-<i>"
+  asio::ip::address listen_address = asio::ip::make_address("127.0.0.1");
+  std::uint16_t inbound_port = 0;  // HBONE (and, for a sidecar, Istio mTLS); Istio: 15008
+  ProxyIdentity identity;          // certificates, by service account, and the root
+  // The certificate to present (the pod's service account; a waypoint's is named after it);
+  // may be left out when `identity` holds one.
+  std::optional<ServiceAccount> account;
+  Clock clock = systemNow;
+  PoolOptions pool;
+  std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
+  std::shared_ptr<spdlog::logger> log;
+};
 
 // Forwards requests to endpoints over HBONE (to the destination's ztunnel or sidecar) or in
 // plaintext (to a pod outside the mesh), reusing idle HTTP/1.1 upstream streams, applying

@@ -18,18 +18,7 @@
 
 namespace meshtwin::dataplane {
 
-struct SidecarConfig {
-  std::string pod;  // "ns/<workload>-<i>"
-  asio::ip::address listen_address = asio::ip::make_address("127.0.0.1");
-  std::uint16_t inbound_port = 0;  // Istio: 15008 (HBONE) / 15006
-  ProxyIdentity identity;  // certificates, by service account, and the root
-  // The certificate to present (the pod's service account); may be left out when `identity` holds one.
-  std::optional<ServiceAccount> account;
-  Clock clock = systemNow;
-  PoolOptions pool;
-  std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
-  std::shared_ptr<spdlog::logger> log;
-};
+using SidecarConfig = PodProxyConfig;
 
 class Sidecar {
  public:

@@ -15,18 +15,7 @@
 
 namespace meshtwin::dataplane {
 
-struct WaypointConfig {
-  std::string pod;  // "ns/<waypoint>-<i>": which waypoint replica this is
-  asio::ip::address listen_address = asio::ip::make_address("127.0.0.1");
-  std::uint16_t hbone_port = 0;  // Istio: 15008
-  ProxyIdentity identity;  // certificates, by service account, and the root
-  // The certificate to present (the waypoint's own service account); may be left out when `identity` holds one.
-  std::optional<ServiceAccount> account;
-  Clock clock = systemNow;
-  PoolOptions pool;
-  std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
-  std::shared_ptr<spdlog::logger> log;
-};
+using WaypointConfig = PodProxyConfig;
 
 class Waypoint {
  public:
