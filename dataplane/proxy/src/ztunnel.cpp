@@ -473,13 +473,13 @@ Task<void> Ztunnel::redirected(tcp::socket client) {
   }
   // The source pod: a captured pod of this node with the connection's source address.
   std::optional<PodId> src;
-  const auto node = view->node_by_name.find(config_.node);
-  for (PodId p : view->podsOn(node == view->node_by_name.end() ? models::NodeId{0} : node->second)) {
-    if (node == view->node_by_name.end()) break;
-    if (view->pod_app[p] && view->pod_app[p]->address() == remote.address() &&
-        view->modeOf(p) == models::MeshMode::Ambient && impl_->inbound.count(view->podKey(p))) {
-      src = p;
-      break;
+  if (const auto node = view->node_by_name.find(config_.node); node != view->node_by_name.end()) {
+    for (PodId p : view->podsOn(node->second)) {
+      if (view->pod_app[p] && view->pod_app[p]->address() == remote.address() &&
+          view->modeOf(p) == models::MeshMode::Ambient && impl_->inbound.count(view->podKey(p))) {
+        src = p;
+        break;
+      }
     }
   }
   const auto svc = view->service_by_vip.find(orig.value());
