@@ -7,6 +7,7 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
 
 namespace meshtwin::dataplane {
 namespace beast = boost::beast;
@@ -242,6 +243,80 @@ std::string workloadNameOf(const MeshView& v, const WorkloadIdentity& id) {
 }
 
 std::string serviceFqdn(const models::Service& s) { return s.name + "." + s.ns + ".svc.cluster.local"; }
+
+PodProxy::PodProxy(Executor ex, PodProxyConfig config, std::string kind, std::vector<std::string> server_alpn)
+    : ex_(ex), config_(std::move(config)), kind_(std::move(kind)), server_alpn_(std::move(server_alpn)),
+      pool_(ex, config_.pool) {
+  if (!config_.log) config_.log = spdlog::default_logger();
+  describeRequestMetrics(metrics_);
+  forwarder_ = std::make_unique<UpstreamForwarder>(ex_, pool_, config_.log);
+}
+
+PodProxy::~PodProxy() { stop(); }
+
+Result<bool> PodProxy::setIdentity(ProxyIdentity identity) {
+  auto cert = pickCertificate(identity, config_.account, kind_ + " " + config_.pod);
+  if (!cert) return cert.error();
+  TlsCredentials creds{cert.value(), identity.root};
+  auto server = makeTlsContext(TlsRole::Server, creds, server_alpn_, config_.clock);
+  if (!server) return server.error();
+  auto client = makeTlsContext(TlsRole::Client, creds, {kAlpnH2}, config_.clock);
+  if (!client) return client.error();
+  server_ctx_ = server.value();
+  pool_.setClientContext(cert->identity, client.value());
+  if (listener_) listener_->setContext(server.value());
+  config_.identity = std::move(identity);
+  return true;
+}
+
+Result<bool> PodProxy::start(TlsAcceptHandlers handlers) {
+  if (auto r = setIdentity(config_.identity); !r) return r.error();
+  auto* self = this;
+  handlers.on_failure = [self](const tcp::endpoint& remote, const std::string& flag, const std::string& why) {
+    self->config_.log->warn("inbound mTLS from {} to {} {} refused ({}): {}", toString(remote), self->kind_,
+                            self->config_.pod, flag, why);
+  };
+  auto l = TlsListener::bind(ex_, {config_.listen_address, config_.inbound_port}, server_ctx_, std::move(handlers),
+                             config_.pool.h2);
+  if (!l) return l.error();
+  listener_ = l.value();
+  listener_->start();
+  AdminHooks hooks;
+  hooks.metrics = [self] { return self->metrics_.render(); };
+  hooks.not_ready = [self]() -> std::optional<std::string> {
+    if (self->not_ready_.empty()) return std::nullopt;
+    return self->not_ready_;
+  };
+  hooks.config_dump = [self] { return self->configDump(); };
+  auto admin = AdminEndpoints::bind(ex_, config_.listen_address,
+                                    {config_.metrics_port, config_.readiness_port, config_.admin_port}, kind_,
+                                    std::move(hooks));
+  if (!admin) return admin.error();
+  admin_ = std::move(admin).value();
+  return true;
+}
+
+Result<bool> PodProxy::adopt(std::shared_ptr<const MeshView>& view, models::Pod::Owner owner) {
+  if (view_ && view->snapshot.version <= view_->snapshot.version) return false;
+  auto it = view->pod_by_key.find(config_.pod);
+  if (it == view->pod_by_key.end() || view->scenario.pods[it->second].owner != owner) {
+    return Error{"apply snapshot", kind_ + " " + config_.pod,
+                 std::string("the scenario has no ") + (owner == models::Pod::Owner::Waypoint ? "waypoint" : "workload") +
+                     " pod of that name",
+                 owner == models::Pod::Owner::Waypoint ? "waypoint pods are named ns/<waypoint>-<i>"
+                                                       : "pods are named ns/<workload>-<i>"};
+  }
+  self_ = it->second;
+  return true;
+}
+
+void PodProxy::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (listener_) listener_->stop();
+  admin_.stop();
+  pool_.closeAll();
+}
 
 std::size_t UpstreamForwarder::idleStreams() const {
   std::size_t n = 0;

@@ -14,102 +14,30 @@ namespace meshtwin::dataplane {
 using models::PodId;
 using models::ServiceId;
 
-struct Waypoint::Impl {
-  std::shared_ptr<const MeshView> view;
-  std::shared_ptr<TlsListener> listener;
-  std::shared_ptr<TlsContext> server_ctx;
-  AdminEndpoints admin;
-  std::unique_ptr<UpstreamForwarder> forwarder;
-  std::optional<PodId> self;
-  std::string not_ready = "no control-plane snapshot yet";
-  std::uint64_t requests = 0;
-  bool stopped = false;
-};
-
-Waypoint::Waypoint(Executor ex, WaypointConfig config)
-    : ex_(ex), config_(std::move(config)), pool_(ex, config_.pool), impl_(std::make_unique<Impl>()) {
-  if (!config_.log) config_.log = spdlog::default_logger();
-  describeRequestMetrics(metrics_);
-  impl_->forwarder = std::make_unique<UpstreamForwarder>(ex_, pool_, config_.log);
-}
-
-Waypoint::~Waypoint() { stop(); }
-
 Result<std::unique_ptr<Waypoint>> Waypoint::create(Executor ex, WaypointConfig config) {
-  std::unique_ptr<Waypoint> w(new Waypoint(ex, std::move(config)));
-  auto& cfg = w->config_;
-  if (auto r = w->setIdentity(cfg.identity); !r) return r.error();
+  std::unique_ptr<Waypoint> w(new Waypoint(std::move(ex), std::move(config)));
   auto* self = w.get();
   TlsAcceptHandlers h;
   h.on_stream = [self](std::shared_ptr<H2Stream> s, const WorkloadIdentity& peer, const tcp::endpoint& remote) {
     asio::co_spawn(self->ex_, self->serveTunnel(std::move(s), peer, remote), asio::detached);
   };
-  h.on_failure = [self](const tcp::endpoint& remote, const std::string& flag, const std::string& why) {
-    self->config_.log->warn("inbound HBONE from {} to waypoint {} refused ({}): {}", toString(remote), self->config_.pod,
-                            flag, why);
-  };
-  auto l = TlsListener::bind(ex, {cfg.listen_address, cfg.inbound_port}, w->impl_->server_ctx, std::move(h), cfg.pool.h2);
-  if (!l) return l.error();
-  w->impl_->listener = l.value();
-  l.value()->start();
-  AdminHooks hooks;
-  hooks.metrics = [self] { return self->metrics_.render(); };
-  hooks.not_ready = [self]() -> std::optional<std::string> {
-    if (self->impl_->not_ready.empty()) return std::nullopt;
-    return self->impl_->not_ready;
-  };
-  hooks.config_dump = [self] { return self->configDump(); };
-  auto admin = AdminEndpoints::bind(ex, cfg.listen_address, {cfg.metrics_port, cfg.readiness_port, cfg.admin_port},
-                                    "waypoint", std::move(hooks));
-  if (!admin) return admin.error();
-  w->impl_->admin = std::move(admin).value();
+  if (auto r = w->start(std::move(h)); !r) return r.error();
   return w;
 }
 
-Result<bool> Waypoint::setIdentity(ProxyIdentity identity) {
-  auto cert = pickCertificate(identity, config_.account, "waypoint " + config_.pod);
-  if (!cert) return cert.error();
-  TlsCredentials creds{cert.value(), identity.root};
-  auto server = makeTlsContext(TlsRole::Server, creds, {kAlpnH2}, config_.clock);
-  if (!server) return server.error();
-  auto client = makeTlsContext(TlsRole::Client, creds, {kAlpnH2}, config_.clock);
-  if (!client) return client.error();
-  impl_->server_ctx = server.value();
-  pool_.setClientContext(cert->identity, client.value());
-  if (impl_->listener) impl_->listener->setContext(server.value());
-  config_.identity = std::move(identity);
-  return true;
-}
-
-bool Waypoint::ready() const { return impl_->not_ready.empty() && !impl_->stopped; }
-std::uint64_t Waypoint::snapshotVersion() const { return impl_->view ? impl_->view->snapshot.version : 0; }
-
 Result<bool> Waypoint::apply(std::shared_ptr<const MeshView> view) {
-  if (impl_->view && view->snapshot.version <= impl_->view->snapshot.version) return false;
-  auto it = view->pod_by_key.find(config_.pod);
-  if (it == view->pod_by_key.end() || view->scenario.pods[it->second].owner != models::Pod::Owner::Waypoint) {
-    return Error{"apply snapshot", "waypoint " + config_.pod, "the scenario has no waypoint pod of that name",
-                 "waypoint pods are named ns/<waypoint>-<i>"};
-  }
-  impl_->self = it->second;
-  const auto wp = view->scenario.pods[it->second].owner_id;
-  impl_->not_ready = view->state.waypoint_present[wp] ? std::string() : "the waypoint is not deployed in this phase";
+  auto adopted = adopt(view, models::Pod::Owner::Waypoint);
+  if (!adopted || !adopted.value()) return adopted;
+  const auto wp = view->scenario.pods[*self_].owner_id;
+  not_ready_ = view->state.waypoint_present[wp] ? std::string() : "the waypoint is not deployed in this phase";
   config_.log->info("snapshot version {} applied: phase {} ({})", view->snapshot.version, view->state.phase,
                     view->state.phase_name);
-  impl_->view = std::move(view);
+  view_ = std::move(view);
   return true;
-}
-
-void Waypoint::stop() {
-  if (impl_->stopped) return;
-  impl_->stopped = true;
-  if (impl_->listener) impl_->listener->stop();
-  impl_->admin.stop();
-  pool_.closeAll();
 }
 
 Task<void> Waypoint::serveTunnel(std::shared_ptr<H2Stream> stream, WorkloadIdentity peer, tcp::endpoint remote) {
-  auto view = impl_->view;
+  auto view = view_;
   const auto method = findHeader(stream->request(), ":method");
   const auto authority = std::string(findHeader(stream->request(), ":authority").value_or(""));
   if (method != "CONNECT") {
@@ -138,7 +66,7 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
   const auto start = std::chrono::steady_clock::now();
   const auto& s = view->scenario;
   const auto& service = s.services[svc];
-  const PodId self = *impl_->self;
+  const PodId self = *self_;
   const auto wp = s.pods[self].owner_id;
   RequestLabels labels;
   labels.reporter = "waypoint";
@@ -171,7 +99,7 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
     co_return finish(HttpResponseMsg{403, {{"content-type", "text/plain"}}, "RBAC: access denied", "-"});
   }
   // 2. Route, then endpoints of the chosen backend, preferring this waypoint's zone.
-  const std::uint64_t hash = std::hash<std::string>{}(req.target) ^ (++impl_->requests * 0x9e3779b97f4a7c15ULL);
+  const std::uint64_t hash = std::hash<std::string>{}(req.target) ^ (++requests_ * 0x9e3779b97f4a7c15ULL);
   const auto route = models::routeHttp(s, svc, req.method, req.target, req.headers, hash);
   const auto zone = s.zoneOfPod(self);
   PodId chosen = 0;
@@ -179,7 +107,7 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
   const UpstreamForwarder::EndpointPicker pick = [&](int attempt) {
     return models::pickEndpoint(s, route.backend, zone, hash + static_cast<std::uint64_t>(attempt) * 7919U);
   };
-  auto res = co_await impl_->forwarder->forward(view, source, req, route, pick, &chosen);
+  auto res = co_await forwarder_->forward(view, source, req, route, pick, &chosen);
   if (res.flags != "UH") {
     const auto& pod = s.pods[chosen];
     labels.destination_workload = s.workloads[pod.owner_id].name;
@@ -189,19 +117,15 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
   co_return finish(std::move(res));
 }
 
-tcp::endpoint Waypoint::hboneAddress() const { return impl_->listener->address(); }
-tcp::endpoint Waypoint::metricsAddress() const { return impl_->admin.metrics(); }
-tcp::endpoint Waypoint::readinessAddress() const { return impl_->admin.readiness(); }
-tcp::endpoint Waypoint::adminAddress() const { return impl_->admin.admin(); }
 
 std::string Waypoint::configDump() const {
   nlohmann::json j;
   j["pod"] = config_.pod;
-  j["hbone"] = toString(impl_->listener->address());
-  j["ready"] = impl_->not_ready.empty();
-  if (const auto& v = impl_->view; v && impl_->self) {
+  j["hbone"] = toString(listener_->address());
+  j["ready"] = not_ready_.empty();
+  if (const auto& v = view_; v && self_) {
     const auto& s = v->scenario;
-    const auto wp = s.pods[*impl_->self].owner_id;
+    const auto wp = s.pods[*self_].owner_id;
     j["snapshot"] = {{"version", v->snapshot.version}, {"phase", v->state.phase}};
     auto& services = j["services"] = nlohmann::json::array();
     for (ServiceId id = 0; id < s.services.size(); ++id) {
@@ -217,7 +141,7 @@ std::string Waypoint::configDump() const {
   }
   const auto ps = pool_.stats();
   j["pool"] = {{"connections", ps.connections}, {"streams", ps.streams}, {"handshakes", ps.handshakes}};
-  j["idle_upstream_streams"] = impl_->forwarder->idleStreams();
+  j["idle_upstream_streams"] = forwarder_->idleStreams();
   return j.dump(2) + "\n";
 }
 

@@ -11,6 +11,7 @@
 
 #include <spdlog/logger.h>
 
+#include "meshtwin/dataplane/admin.hpp"
 #include "meshtwin/dataplane/hbone.hpp"
 #include "meshtwin/dataplane/metrics.hpp"
 #include "meshtwin/dataplane/snapshot.hpp"
@@ -120,6 +121,53 @@ class UpstreamForwarder {
   HbonePool& pool_;
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, std::vector<Upstream>> idle_;  // by endpoint address
+};
+
+// What the waypoint and the sidecar share: one pod, one identity, an inbound TLS listener,
+// the admin endpoints, an HBONE pool with an upstream forwarder, and the snapshot lifecycle.
+class PodProxy {
+ public:
+  PodProxy(const PodProxy&) = delete;
+  PodProxy& operator=(const PodProxy&) = delete;
+  virtual ~PodProxy();
+
+  // New certificates (rotation): new handshakes use them, established connections go on.
+  Result<bool> setIdentity(ProxyIdentity identity);
+  virtual void stop();
+  [[nodiscard]] bool ready() const { return not_ready_.empty() && !stopped_; }
+  [[nodiscard]] std::uint64_t snapshotVersion() const { return view_ ? view_->snapshot.version : 0; }
+  [[nodiscard]] tcp::endpoint inboundAddress() const { return listener_->address(); }
+  [[nodiscard]] tcp::endpoint metricsAddress() const { return admin_.metrics(); }
+  [[nodiscard]] tcp::endpoint readinessAddress() const { return admin_.readiness(); }
+  [[nodiscard]] tcp::endpoint adminAddress() const { return admin_.admin(); }
+  [[nodiscard]] const MetricsRegistry& metrics() const { return metrics_; }
+  [[nodiscard]] PoolStats poolStats() const { return pool_.stats(); }
+  [[nodiscard]] virtual std::string configDump() const = 0;
+
+ protected:
+  // `kind` names the proxy in messages; `server_alpn` is what its inbound listener accepts.
+  PodProxy(Executor ex, PodProxyConfig config, std::string kind, std::vector<std::string> server_alpn);
+  // Sets the identity, then binds and starts the inbound listener and the admin endpoints.
+  Result<bool> start(TlsAcceptHandlers handlers);
+  // The common part of apply(): version check and the pod's id; an Error for a pod that is
+  // not of `owner` kind in the scenario.
+  Result<bool> adopt(std::shared_ptr<const MeshView>& view, models::Pod::Owner owner);
+
+  Executor ex_;
+  PodProxyConfig config_;
+  std::string kind_;
+  std::vector<std::string> server_alpn_;
+  MetricsRegistry metrics_;
+  HbonePool pool_;
+  std::unique_ptr<UpstreamForwarder> forwarder_;
+  std::shared_ptr<TlsContext> server_ctx_;
+  std::shared_ptr<TlsListener> listener_;
+  AdminEndpoints admin_;
+  std::shared_ptr<const MeshView> view_;
+  std::optional<models::PodId> self_;
+  std::string not_ready_ = "no control-plane snapshot yet";
+  std::uint64_t requests_ = 0;
+  bool stopped_ = false;
 };
 
 }  // namespace meshtwin::dataplane

@@ -6,6 +6,7 @@
 // enforced with every HTTP attribute, then the local app.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,42 +21,25 @@ namespace meshtwin::dataplane {
 
 using SidecarConfig = PodProxyConfig;
 
-class Sidecar {
+class Sidecar final : public PodProxy {
  public:
   static Result<std::unique_ptr<Sidecar>> create(Executor ex, SidecarConfig config);
-  Sidecar(const Sidecar&) = delete;
-  Sidecar& operator=(const Sidecar&) = delete;
-  ~Sidecar();
-
+  ~Sidecar() override;
   Result<bool> apply(std::shared_ptr<const MeshView> view);
-  // New certificates (rotation): new handshakes use them, established connections go on.
-  Result<bool> setIdentity(ProxyIdentity identity);
-  void stop();
-  [[nodiscard]] bool ready() const;
-  [[nodiscard]] std::uint64_t snapshotVersion() const;
-  [[nodiscard]] tcp::endpoint inboundAddress() const;
+  void stop() override;
   // Plain listener mode: the address that stands for "this pod connects to service `svc`".
   [[nodiscard]] std::optional<tcp::endpoint> outboundAddress(const std::string& svc) const;
-  [[nodiscard]] tcp::endpoint metricsAddress() const;
-  [[nodiscard]] tcp::endpoint readinessAddress() const;
-  [[nodiscard]] tcp::endpoint adminAddress() const;
-  [[nodiscard]] const MetricsRegistry& metrics() const { return metrics_; }
-  [[nodiscard]] PoolStats poolStats() const { return pool_.stats(); }
-  [[nodiscard]] std::string configDump() const;
+  [[nodiscard]] std::string configDump() const override;
 
  private:
-  struct Impl;
-  Sidecar(Executor ex, SidecarConfig config);
+  Sidecar(Executor ex, SidecarConfig config)
+      : PodProxy(std::move(ex), std::move(config), "sidecar", {kAlpnH2, kAlpnIstio}) {}
   Task<HttpResponseMsg> outbound(std::shared_ptr<const MeshView> view, models::ServiceId svc, HttpRequestMsg req);
   Task<HttpResponseMsg> inbound(std::shared_ptr<const MeshView> view, WorkloadIdentity peer, tcp::endpoint remote,
                                 HttpRequestMsg req);
   Task<void> serveTunnel(std::shared_ptr<H2Stream> stream, WorkloadIdentity peer, tcp::endpoint remote);
 
-  Executor ex_;
-  SidecarConfig config_;
-  MetricsRegistry metrics_;
-  HbonePool pool_;
-  std::unique_ptr<Impl> impl_;
+  std::map<std::string, std::shared_ptr<tcp::acceptor>> outbound_;  // by service key
 };
 
 }  // namespace meshtwin::dataplane

@@ -17,39 +17,18 @@ namespace meshtwin::dataplane {
 
 using WaypointConfig = PodProxyConfig;
 
-class Waypoint {
+class Waypoint final : public PodProxy {
  public:
   static Result<std::unique_ptr<Waypoint>> create(Executor ex, WaypointConfig config);
-  Waypoint(const Waypoint&) = delete;
-  Waypoint& operator=(const Waypoint&) = delete;
-  ~Waypoint();
-
   Result<bool> apply(std::shared_ptr<const MeshView> view);
-  // New certificates (rotation): new handshakes use them, established connections go on.
-  Result<bool> setIdentity(ProxyIdentity identity);
-  void stop();
-  [[nodiscard]] bool ready() const;
-  [[nodiscard]] std::uint64_t snapshotVersion() const;
-  [[nodiscard]] tcp::endpoint hboneAddress() const;
-  [[nodiscard]] tcp::endpoint metricsAddress() const;
-  [[nodiscard]] tcp::endpoint readinessAddress() const;
-  [[nodiscard]] tcp::endpoint adminAddress() const;
-  [[nodiscard]] const MetricsRegistry& metrics() const { return metrics_; }
-  [[nodiscard]] PoolStats poolStats() const { return pool_.stats(); }
-  [[nodiscard]] std::string configDump() const;
+  [[nodiscard]] tcp::endpoint hboneAddress() const { return inboundAddress(); }
+  [[nodiscard]] std::string configDump() const override;
 
  private:
-  struct Impl;
-  Waypoint(Executor ex, WaypointConfig config);
+  Waypoint(Executor ex, WaypointConfig config) : PodProxy(std::move(ex), std::move(config), "waypoint", {kAlpnH2}) {}
   Task<void> serveTunnel(std::shared_ptr<H2Stream> stream, WorkloadIdentity peer, tcp::endpoint remote);
   Task<HttpResponseMsg> handle(std::shared_ptr<const MeshView> view, models::ServiceId svc,
                                const WorkloadIdentity& peer, HttpRequestMsg req);
-
-  Executor ex_;
-  WaypointConfig config_;
-  MetricsRegistry metrics_;
-  HbonePool pool_;
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace meshtwin::dataplane
