@@ -142,6 +142,12 @@ Task<int> H2Stream::awaitResponse() {
   co_return code;
 }
 
+void H2Stream::dropPending() {
+  auto read = std::move(read_op_);
+  auto write = std::move(write_op_);
+  response_wait_.reset();
+}
+
 void H2Stream::onResponseHeaders() {
   response_received_ = true;
   if (response_wait_) response_wait_->cancel();
@@ -316,7 +322,12 @@ H2Connection::H2Connection(Executor ex, Role role, Transport transport, H2Option
   nghttp2_session_callbacks_del(cbs);
 }
 
-H2Connection::~H2Connection() { nghttp2_session_del(session_); }
+H2Connection::~H2Connection() {
+  // A pending read or write holds the coroutine that holds its stream: drop them, or each
+  // pair keeps the other alive after the connection is gone (at shut-down, with open streams).
+  for (auto& [id, s] : streams_) s->dropPending();
+  nghttp2_session_del(session_);
+}
 
 void H2Connection::start() {
   if (started_) return;

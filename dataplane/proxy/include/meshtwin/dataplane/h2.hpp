@@ -145,6 +145,7 @@ class H2Stream : public std::enable_shared_from_this<H2Stream> {
   void onPeerEnd();
   void onClosed(std::uint32_t code);
   void onResponseHeaders();
+  void dropPending();  // destroys waiting completions without running them
   void serveRead();
   // Copies queued DATA into nghttp2's frame buffer.
   std::size_t pullSend(std::uint8_t* buf, std::size_t len, std::uint32_t* flags, bool* deferred);
