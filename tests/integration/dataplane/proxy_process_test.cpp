@@ -16,6 +16,7 @@
 
 #include "cli.hpp"
 #include "mesh_harness.hpp"
+#include "../../support/scratch.hpp"
 
 extern char** environ;
 
@@ -23,19 +24,6 @@ using namespace meshtwin::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("meshtwin-proc-" + name + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string operator/(const std::string& child) const { return (path / child).string(); }
-};
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

@@ -20,18 +20,12 @@
 #include <iostream>
 
 #include "../../integration/dataplane/mesh_harness.hpp"
+#include "../../support/scratch.hpp"
 #include "meshtwin/bpf/redirect_loader.hpp"
 
 using namespace meshtwin::test;
 
 namespace {
-
-std::string enterOwnNetns() {
-  if (::geteuid() != 0) return "not root";
-  if (::unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
-  if (std::system("ip link set lo up") != 0) return "ip link set lo up failed";
-  return {};
-}
 
 // The cgroup v2 mount point, or "" when the kernel has none mounted.
 std::string cgroup2Mount() {

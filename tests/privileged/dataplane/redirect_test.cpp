@@ -4,29 +4,12 @@
 // bpf/ answers too) and identifies the pod by its source address.
 #include <catch2/catch.hpp>
 
-#include <sched.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 
 #include "../../integration/dataplane/mesh_harness.hpp"
+#include "../../support/scratch.hpp"
 
 using namespace meshtwin::test;
-
-namespace {
-
-// Moves this process into a new network namespace (it vanishes with the process, so nothing
-// is left behind). Returns why it cannot, or "".
-std::string enterOwnNetns() {
-  if (::geteuid() != 0) return "not root";
-  if (::unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
-  if (std::system("ip link set lo up") != 0) return "ip link set lo up failed";
-  return {};
-}
-
-}  // namespace
 
 TEST_CASE("redirect mode: an iptables REDIRECT to the ztunnel keeps the original destination", "[privileged][ztunnel]") {
   if (const auto why = enterOwnNetns(); !why.empty()) {

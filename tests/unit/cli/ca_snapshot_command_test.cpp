@@ -17,11 +17,14 @@
 #include "meshtwin/dataplane/identity_files.hpp"
 #include "meshtwin/dataplane/snapshot.hpp"
 #include "meshtwin/models/loader.hpp"
+#include "../../support/scratch.hpp"
 
 namespace fs = std::filesystem;
 using meshtwin::cli::kExitBadInput;
 using meshtwin::cli::kExitOk;
 namespace dp = meshtwin::dataplane;
+
+using meshtwin::test::TempDir;
 
 namespace {
 
@@ -30,19 +33,6 @@ const std::string kSmoke = "tests/data/good/smoke.yaml";
 void enterSourceDir() {
   if (!fs::is_regular_file(kSmoke)) fs::current_path(MESHTWIN_SOURCE_DIR);
 }
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("meshtwin-cli-" + name + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string operator/(const std::string& child) const { return (path / child).string(); }
-};
 
 struct Run {
   int rc = -1;

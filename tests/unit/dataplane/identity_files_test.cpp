@@ -9,28 +9,19 @@
 #include <fstream>
 
 #include "meshtwin/dataplane/identity_files.hpp"
+#include "../../support/scratch.hpp"
 
 using namespace meshtwin::dataplane;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+using meshtwin::test::TempDir;
 
 namespace {
 
 const UnixTime kT0 = UnixTime{std::chrono::sys_days{std::chrono::year{2026} / 11 / 22}} + 14h + 50min;
 
 // A fresh directory per test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("meshtwin-" + name + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
 unsigned modeOf(const fs::path& p) {
   struct stat st {};
   REQUIRE(::stat(p.c_str(), &st) == 0);
