@@ -18,6 +18,7 @@
 #include "meshtwin/dataplane/asio.hpp"
 #include "meshtwin/dataplane/identity_files.hpp"
 #include "meshtwin/models/units.hpp"
+#include "command_line.hpp"
 
 namespace meshtwin::dataplane::apps {
 
@@ -247,16 +248,7 @@ int runLoadProgram(int argc, const char* const* argv, std::ostream& out, std::os
   cli.add_option("--seed", o.seed, "Seed of the Poisson timetable")->capture_default_str();
   cli.add_option("--path", o.path, "Request path")->capture_default_str();
   cli.add_option("--json", json_file, "Also write the result as JSON to FILE");
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      out << cli.help();
-      return 0;
-    }
-    err << "meshtwin-load: " << e.what() << "\nRun 'meshtwin-load --help' for usage.\n";
-    return 2;
-  }
+  if (auto rc = parseCommandLine(cli, argc, argv, out, err, "meshtwin-load")) return *rc;
   const auto bytes = models::parseBytes(size);
   const auto dur = models::parseDurationNs(duration);
   const auto warm = models::parseDurationNs(warmup);

@@ -11,6 +11,7 @@
 #include "meshtwin/dataplane/hbone.hpp"
 #include "meshtwin/dataplane/identity_files.hpp"
 #include "meshtwin/models/units.hpp"
+#include "command_line.hpp"
 
 namespace meshtwin::dataplane::apps {
 
@@ -73,16 +74,7 @@ int runAppProgram(int argc, const char* const* argv, std::ostream& out, std::ost
   cli.add_option("--listen", listen, "Address to listen on, ip:port (port 0: an ephemeral port)")->capture_default_str();
   cli.add_option("--response-size", size, "Response body size, e.g. 1KiB, 512B, 1MB")->capture_default_str();
   cli.add_option("--port-file", port_file, "Write the bound address (ip:port) to FILE once listening, atomically");
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      out << cli.help();
-      return 0;
-    }
-    err << "meshtwin-app: " << e.what() << "\nRun 'meshtwin-app --help' for usage.\n";
-    return 2;
-  }
+  if (auto rc = parseCommandLine(cli, argc, argv, out, err, "meshtwin-app")) return *rc;
   const auto at = parseEndpoint(listen);
   if (!at) {
     err << "meshtwin-app: " << Error{"parse --listen", listen, "not ip:port", "e.g. 127.0.0.1:0"}.text() << "\n";
