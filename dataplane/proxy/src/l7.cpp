@@ -193,34 +193,6 @@ Task<void> serveHttp(std::shared_ptr<tcp::socket> stream, HttpHandler handler) {
 Task<HttpResponseMsg> http1Exchange(H2Stream& s, const HttpRequestMsg& req) { co_return co_await exchangeImpl(s, req); }
 Task<HttpResponseMsg> http1Exchange(tcp::socket& s, const HttpRequestMsg& req) { co_return co_await exchangeImpl(s, req); }
 
-Labels RequestLabels::labels() const {
-  return {{"reporter", reporter},
-          {"source_workload", source_workload},
-          {"source_canonical_service", source_workload},
-          {"source_canonical_revision", "latest"},
-          {"source_workload_namespace", source_namespace},
-          {"source_principal", source_principal},
-          {"source_app", source_workload},
-          {"source_version", "unknown"},
-          {"source_cluster", "Kubernetes"},
-          {"destination_service", destination_service},
-          {"destination_service_namespace", destination_service_namespace},
-          {"destination_service_name", destination_service_name},
-          {"destination_workload", destination_workload},
-          {"destination_canonical_service", destination_workload},
-          {"destination_canonical_revision", "latest"},
-          {"destination_workload_namespace", destination_namespace},
-          {"destination_principal", destination_principal},
-          {"destination_app", destination_workload},
-          {"destination_version", "unknown"},
-          {"destination_cluster", "Kubernetes"},
-          {"request_protocol", "http"},
-          {"response_code", response_code},
-          {"grpc_response_status", ""},
-          {"response_flags", response_flags},
-          {"connection_security_policy", security_policy}};
-}
-
 void describeRequestMetrics(MetricsRegistry& r) {
   r.describe("istio_requests_total", "Total requests handled by an Istio proxy");
   r.describe("istio_request_duration_milliseconds", "Request duration in milliseconds");
@@ -232,17 +204,6 @@ void recordRequest(MetricsRegistry& r, const RequestLabels& l, double duration_m
   r.histogram("istio_request_duration_milliseconds", labels, istioDurationBucketsMs()).observe(duration_ms);
 }
 
-std::string workloadNameOf(const MeshView& v, const WorkloadIdentity& id) {
-  for (const auto& w : v.scenario.workloads) {
-    if (w.ns == id.service_account.ns && w.service_account == id.service_account.name) return w.name;
-  }
-  for (const auto& w : v.scenario.waypoints) {
-    if (w.ns == id.service_account.ns && w.name == id.service_account.name) return w.name;
-  }
-  return "unknown";
-}
-
-std::string serviceFqdn(const models::Service& s) { return s.name + "." + s.ns + ".svc.cluster.local"; }
 
 PodProxy::PodProxy(Executor ex, PodProxyConfig config, std::string kind, std::vector<std::string> server_alpn)
     : ex_(ex), config_(std::move(config)), kind_(std::move(kind)), server_alpn_(std::move(server_alpn)),

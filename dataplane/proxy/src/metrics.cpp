@@ -100,6 +100,37 @@ std::string MetricsRegistry::render() const {
   return out.str();
 }
 
+Labels IstioLabels::labels() const {
+  Labels l{{"reporter", reporter},
+           {"source_workload", source_workload},
+           {"source_canonical_service", source_workload},
+           {"source_canonical_revision", "latest"},
+           {"source_workload_namespace", source_namespace},
+           {"source_principal", source_principal},
+           {"source_app", source_workload},
+           {"source_version", "unknown"},
+           {"source_cluster", "Kubernetes"},
+           {"destination_service", destination_service},
+           {"destination_service_namespace", destination_service_namespace},
+           {"destination_service_name", destination_service_name},
+           {"destination_workload", destination_workload},
+           {"destination_canonical_service", destination_workload},
+           {"destination_canonical_revision", "latest"},
+           {"destination_workload_namespace", destination_namespace},
+           {"destination_principal", destination_principal},
+           {"destination_app", destination_workload},
+           {"destination_version", "unknown"},
+           {"destination_cluster", "Kubernetes"},
+           {"request_protocol", request_protocol}};
+  if (response_code) {
+    l.emplace_back("response_code", *response_code);
+    l.emplace_back("grpc_response_status", "");
+  }
+  l.emplace_back("response_flags", response_flags);
+  l.emplace_back("connection_security_policy", security_policy);
+  return l;
+}
+
 std::uint64_t MetricsRegistry::counterValue(const std::string& name, const Labels& subset) const {
   auto it = families_.find(name);
   if (it == families_.end()) return 0;

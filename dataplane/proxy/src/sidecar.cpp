@@ -144,7 +144,7 @@ Task<HttpResponseMsg> Sidecar::inbound(std::shared_ptr<const MeshView> view, Wor
   labels.reporter = "destination";
   labels.source_principal = peer.uri();
   labels.source_namespace = peer.service_account.ns;
-  labels.source_workload = workloadNameOf(*view, peer);
+  labels.source_workload = view->workloadNameOf(peer);
   labels.destination_workload = s.workloads[workload].name;
   labels.destination_namespace = view->podNamespace(self);
   labels.destination_principal = view->identityOf(self).uri();

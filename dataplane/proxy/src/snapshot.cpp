@@ -107,6 +107,24 @@ models::MeshMode MeshView::modeOf(models::PodId p) const {
   return state.modeOf(scenario, p);
 }
 
+const std::string& MeshView::ownerName(models::PodId p) const {
+  const auto& pod = scenario.pods[p];
+  return pod.owner == models::Pod::Owner::Workload ? scenario.workloads[pod.owner_id].name
+                                                   : scenario.waypoints[pod.owner_id].name;
+}
+
+std::string MeshView::workloadNameOf(const WorkloadIdentity& id) const {
+  for (const auto& w : scenario.workloads) {
+    if (w.ns == id.service_account.ns && w.service_account == id.service_account.name) return w.name;
+  }
+  for (const auto& w : scenario.waypoints) {
+    if (w.ns == id.service_account.ns && w.name == id.service_account.name) return w.name;
+  }
+  return "unknown";
+}
+
+std::string serviceFqdn(const models::Service& s) { return s.name + "." + s.ns + ".svc.cluster.local"; }
+
 std::vector<models::PodId> MeshView::podsOn(models::NodeId node) const {
   std::vector<models::PodId> out;
   for (models::PodId p = 0; p < scenario.pods.size(); ++p) {

@@ -72,7 +72,7 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
   labels.reporter = "waypoint";
   labels.source_principal = peer.uri();
   labels.source_namespace = peer.service_account.ns;
-  labels.source_workload = workloadNameOf(*view, peer);
+  labels.source_workload = view->workloadNameOf(peer);
   labels.destination_service = serviceFqdn(service);
   labels.destination_service_namespace = service.ns;
   labels.destination_service_name = service.name;

@@ -21,32 +21,6 @@ namespace meshtwin::dataplane {
 using models::PodId;
 using models::ServiceId;
 
-Labels ConnectionLabels::labels() const {
-  return {{"reporter", reporter},
-          {"source_workload", source_workload},
-          {"source_canonical_service", source_app},
-          {"source_canonical_revision", "latest"},
-          {"source_workload_namespace", source_namespace},
-          {"source_principal", source_principal},
-          {"source_app", source_app},
-          {"source_version", "unknown"},
-          {"source_cluster", "Kubernetes"},
-          {"destination_service", destination_service},
-          {"destination_service_namespace", destination_service_namespace},
-          {"destination_service_name", destination_service_name},
-          {"destination_workload", destination_workload},
-          {"destination_canonical_service", destination_app},
-          {"destination_canonical_revision", "latest"},
-          {"destination_workload_namespace", destination_namespace},
-          {"destination_principal", destination_principal},
-          {"destination_app", destination_app},
-          {"destination_version", "unknown"},
-          {"destination_cluster", "Kubernetes"},
-          {"request_protocol", "tcp"},
-          {"response_flags", response_flags},
-          {"connection_security_policy", security_policy}};
-}
-
 TcpConnectionMetrics::TcpConnectionMetrics(MetricsRegistry& r, const ConnectionLabels& l) {
   const Labels labels = l.labels();
   opened_ = &r.counter("istio_tcp_connections_opened_total", labels);
@@ -65,23 +39,15 @@ void TcpConnectionMetrics::describe(MetricsRegistry& r) {
 
 namespace {
 
-std::string fqdn(const models::Service& s) { return s.name + "." + s.ns + ".svc.cluster.local"; }
-
 // Fills the source side from a pod of the view.
 void setSource(ConnectionLabels& l, const MeshView& v, PodId p) {
-  const auto& pod = v.scenario.pods[p];
-  l.source_workload = pod.owner == models::Pod::Owner::Workload ? v.scenario.workloads[pod.owner_id].name
-                                                                : v.scenario.waypoints[pod.owner_id].name;
-  l.source_app = l.source_workload;
+  l.source_workload = v.ownerName(p);
   l.source_namespace = v.podNamespace(p);
   l.source_principal = v.identityOf(p).uri();
 }
 
 void setDestination(ConnectionLabels& l, const MeshView& v, PodId p) {
-  const auto& pod = v.scenario.pods[p];
-  l.destination_workload = pod.owner == models::Pod::Owner::Workload ? v.scenario.workloads[pod.owner_id].name
-                                                                     : v.scenario.waypoints[pod.owner_id].name;
-  l.destination_app = l.destination_workload;
+  l.destination_workload = v.ownerName(p);
   l.destination_namespace = v.podNamespace(p);
   l.destination_principal = v.identityOf(p).uri();
 }
@@ -90,27 +56,12 @@ void setDestination(ConnectionLabels& l, const MeshView& v, PodId p) {
 void setSourceFromIdentity(ConnectionLabels& l, const MeshView& v, const WorkloadIdentity& id) {
   l.source_principal = id.uri();
   l.source_namespace = id.service_account.ns;
-  for (const auto& w : v.scenario.workloads) {
-    if (w.ns == id.service_account.ns && w.service_account == id.service_account.name) {
-      l.source_workload = w.name;
-      l.source_app = w.name;
-      return;
-    }
-  }
-  for (const auto& w : v.scenario.waypoints) {
-    if (w.ns == id.service_account.ns && w.name == id.service_account.name) {
-      l.source_workload = w.name;
-      l.source_app = w.name;
-      return;
-    }
-  }
+  l.source_workload = v.workloadNameOf(id);
 }
 
 std::string baggageFor(const MeshView& v, PodId p) {
-  const auto& pod = v.scenario.pods[p];
   const auto& zone = v.scenario.zones[v.scenario.zoneOfPod(p)].name;
-  std::string name = pod.owner == models::Pod::Owner::Workload ? v.scenario.workloads[pod.owner_id].name
-                                                               : v.scenario.waypoints[pod.owner_id].name;
+  const std::string& name = v.ownerName(p);
   return "k8s.cluster.name=Kubernetes,k8s.namespace.name=" + v.podNamespace(p) + ",k8s.deployment.name=" + name +
          ",service.name=" + name + ",service.version=latest,cloud.availability_zone=" + zone;
 }
@@ -391,7 +342,7 @@ Task<void> Ztunnel::outbound(tcp::socket client, std::string pod, std::string sv
   ConnectionLabels labels;
   labels.reporter = "source";
   setSource(labels, *view, src);
-  labels.destination_service = fqdn(service);
+  labels.destination_service = serviceFqdn(service);
   labels.destination_service_namespace = service.ns;
   labels.destination_service_name = service.name;
   auto fail = [&](const std::string& flag, const std::string& why) {
@@ -448,7 +399,7 @@ Task<void> Ztunnel::outbound(tcp::socket client, std::string pod, std::string sv
   target.expected_peer = view->identityOf(hop_pod);
   HboneRequestInfo info;
   info.forwarded_for = remote.address().to_string();
-  info.host = fqdn(service);
+  info.host = serviceFqdn(service);
   info.baggage = baggageFor(*view, src);
   auto stream = co_await pool_.connect(view->identityOf(src), target, info);
   if (!stream) {
@@ -537,7 +488,7 @@ Task<void> Ztunnel::serveInbound(std::shared_ptr<H2Stream> stream, WorkloadIdent
   // L4 authorization with the destination's selector policies (their L4 conversion).
   const auto& s = view->scenario;
   const auto workload = s.pods[dst].owner_id;
-  for (const auto& svc_id : s.servicesOf(workload)) labels.destination_service = fqdn(s.services[svc_id]);
+  for (const auto& svc_id : s.servicesOf(workload)) labels.destination_service = serviceFqdn(s.services[svc_id]);
   const auto policies = models::destinationPolicies(s, view->state, workload, models::MeshMode::Ambient);
   std::vector<const models::AuthorizationPolicy*> ptrs;
   for (const auto& p : policies) ptrs.push_back(&p);

@@ -48,24 +48,16 @@ Task<HttpResponseMsg> http1Exchange(H2Stream& s, const HttpRequestMsg& req);
 Task<HttpResponseMsg> http1Exchange(tcp::socket& s, const HttpRequestMsg& req);
 
 // Istio's request metric labels (reporter waypoint | source | destination).
-struct RequestLabels {
-  std::string reporter;
-  std::string source_workload = "unknown", source_namespace = "unknown", source_principal = "unknown";
-  std::string destination_service = "unknown", destination_service_namespace = "unknown",
-              destination_service_name = "unknown";
-  std::string destination_workload = "unknown", destination_namespace = "unknown",
-              destination_principal = "unknown";
-  std::string response_code = "0";
-  std::string response_flags = "-";
-  std::string security_policy = "mutual_tls";
-  [[nodiscard]] Labels labels() const;
+struct RequestLabels : IstioLabels {
+  RequestLabels() {
+    request_protocol = "http";
+    response_code = "0";
+    security_policy = "mutual_tls";
+  }
 };
 void describeRequestMetrics(MetricsRegistry& r);
 void recordRequest(MetricsRegistry& r, const RequestLabels& l, double duration_ms);
 
-// The workload (or waypoint) that runs as `id`, for labels; "unknown" when none does.
-std::string workloadNameOf(const MeshView& v, const WorkloadIdentity& id);
-std::string serviceFqdn(const models::Service& s);
 
 // What a one-pod proxy (a waypoint replica or a sidecar) is configured with.
 struct PodProxyConfig {

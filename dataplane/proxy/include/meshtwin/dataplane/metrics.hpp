@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,6 +67,23 @@ class MetricsRegistry {
   std::map<std::string, Family> families_;
 };
 
-std::string renderLabels(const Labels& labels);  // {a="x",b="y"} with escaping
+std::string renderLabels(const Labels& labels);
+
+// Istio's standard metric labels for one connection (TCP metrics) or request (HTTP metrics),
+// in the order Istio exposes them. Canonical service and app are the workload's name;
+// versions and revisions are not modelled.
+struct IstioLabels {
+  std::string reporter;  // source | destination | waypoint
+  std::string source_workload = "unknown", source_namespace = "unknown", source_principal = "unknown";
+  std::string destination_service = "unknown", destination_service_namespace = "unknown",
+              destination_service_name = "unknown";
+  std::string destination_workload = "unknown", destination_namespace = "unknown",
+              destination_principal = "unknown";
+  std::string request_protocol = "tcp";
+  std::optional<std::string> response_code;  // HTTP only
+  std::string response_flags = "-";
+  std::string security_policy = "unknown";  // mutual_tls | unknown
+  [[nodiscard]] Labels labels() const;
+};  // {a="x",b="y"} with escaping
 
 }  // namespace meshtwin::dataplane

@@ -58,10 +58,17 @@ struct MeshView {
   [[nodiscard]] ServiceAccount serviceAccountOf(models::PodId p) const;
   [[nodiscard]] WorkloadIdentity identityOf(models::PodId p) const;
   [[nodiscard]] models::MeshMode modeOf(models::PodId p) const;
+  // The workload (or waypoint) a pod belongs to.
+  [[nodiscard]] const std::string& ownerName(models::PodId p) const;
+  // The workload (or waypoint) that runs as `id`; "unknown" when none does (for labels).
+  [[nodiscard]] std::string workloadNameOf(const WorkloadIdentity& id) const;
   // The pods on `node`, workload and waypoint pods alike.
   [[nodiscard]] std::vector<models::PodId> podsOn(models::NodeId node) const;
 };
 
 Result<std::shared_ptr<const MeshView>> buildMeshView(ControlPlaneSnapshot snapshot);
+
+// "name.ns.svc.cluster.local"
+std::string serviceFqdn(const models::Service& s);
 
 }  // namespace meshtwin::dataplane

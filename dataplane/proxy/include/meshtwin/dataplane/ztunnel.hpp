@@ -93,19 +93,7 @@ class Ztunnel {
 // (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) reports it; the error says what to check.
 Result<tcp::endpoint> originalDestination(tcp::socket& s);
 
-// Istio's TCP metric labels for one connection, in the order Istio exposes them.
-struct ConnectionLabels {
-  std::string reporter;  // source | destination
-  std::string source_workload = "unknown", source_namespace = "unknown", source_principal = "unknown";
-  std::string source_app = "unknown";
-  std::string destination_service = "unknown", destination_service_namespace = "unknown",
-              destination_service_name = "unknown";
-  std::string destination_workload = "unknown", destination_namespace = "unknown",
-              destination_principal = "unknown", destination_app = "unknown";
-  std::string response_flags = "-";
-  std::string security_policy = "unknown";  // mutual_tls | unknown
-  [[nodiscard]] Labels labels() const;
-};
+using ConnectionLabels = IstioLabels;  // request_protocol tcp
 
 // Opened/closed/sent/received counters of one connection, resolved once.
 class TcpConnectionMetrics {
