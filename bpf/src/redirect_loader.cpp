@@ -16,6 +16,9 @@
 #include <utility>
 #include <vector>
 
+#include "meshtwin/bpf/pinned.hpp"
+#include "pin_fs.hpp"
+
 // The skeleton is generated C; the shared structs come first because it names them.
 #include "redirect.h"
 #include "redirect.skel.h"
@@ -197,6 +200,16 @@ std::optional<Error> RedirectLoader::enroll(const std::string& cgroup) {
 std::optional<Error> RedirectLoader::unenroll(const std::string& cgroup) {
   if (pods_.erase(cgroup) == 0) return Error{"unenroll pod", "cgroup " + cgroup, "not enrolled by this loader", {}};
   return std::nullopt;
+}
+
+std::optional<Error> RedirectLoader::pin(const std::string& dir) {
+  if (!skel_) return Error{"pin the redirect programs", "directory " + dir, "the programs are not loaded", "call load() first"};
+  return detail::pinAll("pin the redirect programs", dir,
+                        {{PinNames::kConnect4, bpf_program__fd(skel_->progs.redirect_connect4)},
+                         {PinNames::kSockops, bpf_program__fd(skel_->progs.redirect_sockops)},
+                         {PinNames::kGetsockopt, bpf_program__fd(skel_->progs.redirect_getsockopt)},
+                         {PinNames::kOrigByCookie, bpf_map__fd(skel_->maps.orig_by_cookie)},
+                         {PinNames::kOrigByTuple, bpf_map__fd(skel_->maps.orig_by_tuple)}});
 }
 
 }  // namespace meshtwin::bpf

@@ -32,7 +32,8 @@ struct RedirectTarget {
 };
 
 // One loaded copy of the programs: open, configure, load once; then attach the sockopt hook
-// to the ztunnel's cgroup and enroll pods. Destroying it detaches everything it attached.
+// to the ztunnel's cgroup and enroll pods. Destroying it detaches everything it attached;
+// pin() keeps the programs for other processes (pinned.hpp).
 class RedirectLoader {
  public:
   RedirectLoader();
@@ -54,6 +55,12 @@ class RedirectLoader {
   // Removes the pod's links; connections made before keep their path.
   [[nodiscard]] std::optional<Error> unenroll(const std::string& cgroup);
   [[nodiscard]] bool enrolled(const std::string& cgroup) const { return pods_.count(cgroup) != 0; }
+
+  // Pins the three programs and the two maps under `dir` (created; it must be on a bpf
+  // filesystem) with the names of PinNames (pinned.hpp), all or none. The pinned programs stay
+  // loaded after this loader is gone, for attachProxyPinned / enrollPinned in other processes;
+  // the links this loader attached are not pinned and still go with it.
+  [[nodiscard]] std::optional<Error> pin(const std::string& dir);
 
  private:
   struct Links;
