@@ -21,60 +21,12 @@
 
 #include "../../integration/dataplane/mesh_harness.hpp"
 #include "../../support/scratch.hpp"
+#include "cgroup_scaffold.hpp"
 #include "meshtwin/bpf/redirect_loader.hpp"
 
 using namespace meshtwin::test;
 
 namespace {
-
-// The cgroup v2 mount point, or "" when the kernel has none mounted.
-std::string cgroup2Mount() {
-  std::ifstream mounts("/proc/mounts");
-  std::string dev, dir, type, rest;
-  while (mounts >> dev >> dir >> type && std::getline(mounts, rest)) {
-    if (type == "cgroup2") return dir;
-  }
-  return {};
-}
-
-void writeFile(const std::string& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  f.flush();
-  if (!f) throw std::runtime_error("write " + path + ": " + std::strerror(errno));
-}
-
-// Cgroups for one run: this process (the ztunnel) and two pods, under a folder named after
-// the pid. The destructor moves the process back and removes them, so nothing is left behind.
-class TestCgroups {
- public:
-  explicit TestCgroups(const std::string& mount) : base_(mount + "/meshtwin-bpf-test-" + std::to_string(::getpid())) {
-    std::ifstream self("/proc/self/cgroup");
-    for (std::string line; std::getline(self, line);) {
-      if (line.rfind("0::", 0) == 0) home_ = mount + line.substr(3);
-    }
-    for (const auto& dir : {base_, ztunnel(), pod(), other()}) {
-      if (::mkdir(dir.c_str(), 0755) != 0) throw std::runtime_error("mkdir " + dir + ": " + std::strerror(errno));
-    }
-    writeFile(ztunnel() + "/cgroup.procs", std::to_string(::getpid()));
-  }
-  ~TestCgroups() {
-    std::ofstream(home_ + "/cgroup.procs") << ::getpid();
-    for (const auto& dir : {other(), pod(), ztunnel(), base_}) {
-      if (::rmdir(dir.c_str()) != 0) std::cerr << "rmdir " << dir << ": " << std::strerror(errno) << "\n";
-    }
-  }
-  TestCgroups(const TestCgroups&) = delete;
-  TestCgroups& operator=(const TestCgroups&) = delete;
-  std::string ztunnel() const { return base_ + "/ztunnel"; }
-  std::string pod() const { return base_ + "/pod"; }
-  std::string other() const { return base_ + "/other"; }
-  std::string base() const { return base_; }
-
- private:
-  std::string base_;
-  std::string home_;
-};
 
 struct PodCall {
   int connect_errno = 0;  // 0: connected
@@ -133,17 +85,6 @@ PodCall callFromPod(const std::string& cgroup, const char* src, const tcp::endpo
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   return out;
-}
-
-// How many programs of `type` are attached to the cgroup directory.
-std::uint32_t attachedPrograms(const std::string& cgroup, bpf_attach_type type) {
-  const int fd = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY);
-  REQUIRE(fd >= 0);
-  std::uint32_t count = 0;
-  const int rc = bpf_prog_query(fd, type, 0, nullptr, nullptr, &count);
-  ::close(fd);
-  REQUIRE(rc == 0);
-  return count;
 }
 
 std::uint64_t opened(MeshHarness& mesh, const std::string& workload, const Labels& subset) {
