@@ -5,7 +5,7 @@
 #include <linux/perf_event.h>
 #include <netinet/in.h>
 #include <sched.h>
-#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -415,6 +415,22 @@ std::string readSysctl(const std::string& name) {
   return v.empty() ? "absent" : v;
 }
 
+// "SCHED_FIFO 10", "SCHED_OTHER nice 0": how the run was scheduled (a real-time run is not
+// preempted by other work on its CPU).
+std::string scheduling() {
+  const int policy = ::sched_getscheduler(0);
+  sched_param p{};
+  ::sched_getparam(0, &p);
+  errno = 0;
+  const int nice = ::getpriority(PRIO_PROCESS, 0);
+  switch (policy) {
+    case SCHED_FIFO: return "SCHED_FIFO " + std::to_string(p.sched_priority);
+    case SCHED_RR: return "SCHED_RR " + std::to_string(p.sched_priority);
+    case SCHED_OTHER: return "SCHED_OTHER nice " + std::to_string(nice);
+    default: return "policy " + std::to_string(policy) + " nice " + std::to_string(nice);
+  }
+}
+
 std::vector<int> affinity() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -590,6 +606,7 @@ int benchMain(const Options& opt) {
        {{"cpu_model", meshtwin::bench::cpuModel()},
         {"nproc", ::sysconf(_SC_NPROCESSORS_ONLN)},
         {"affinity", affinity()},
+        {"scheduling", scheduling()},
         {"kernel", std::string(u.sysname) + " " + u.release + " " + u.version},
         {"compiler", meshtwin::bench::compilerName()},
         {"build_type", MESHTWIN_BENCH_BUILD_TYPE},
