@@ -74,7 +74,8 @@ Options parseArgs(int argc, char** argv) {
   Options opt;
   bool connections_set = false, warmup_set = false;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  opt.command = "connect_bench";
+  // As typed, with the scheduling wrapper (chrt) recorded apart in machine.scheduling.
+  opt.command = argv[0];
   for (const auto& a : args) opt.command += " " + a;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
