@@ -95,6 +95,11 @@ std::vector<PodId> endpointsOf(const Scenario& s, ServiceId dst) {
   return out;
 }
 
+std::vector<PodId> readyOnly(const MeshState& m, std::vector<PodId> pods) {
+  pods.erase(std::remove_if(pods.begin(), pods.end(), [&](PodId p) { return !m.ready(p); }), pods.end());
+  return pods;
+}
+
 Hop proxy(HopKind k, std::optional<PodId> pod, NodeId node, Direction d) {
   Hop h;
   h.kind = k;
@@ -136,7 +141,7 @@ HopPath route(const Scenario& s, const MeshState& m, const ClientSide& c, Servic
     if (c.mode == MeshMode::Ambient) return out;  // ztunnel cannot reach the waypoint: the request fails
     out.error.clear();  // non-ambient clients do not use waypoints at all
   }
-  const auto endpoints = endpointsOf(s, dst);
+  const auto endpoints = readyOnly(m, endpointsOf(s, dst));
   if (endpoints.empty()) {
     out.error = "service " + s.services[dst].key() + " has no endpoints";
     return out;
@@ -146,7 +151,7 @@ HopPath route(const Scenario& s, const MeshState& m, const ClientSide& c, Servic
   std::optional<ZoneId> at_zone = c.zone;
 
   if (wp && c.mode == MeshMode::Ambient) {
-    const auto wp_pod = pick(s, s.waypoint_pods[*wp], c.zone, h);
+    const auto wp_pod = pick(s, readyOnly(m, s.waypoint_pods[*wp]), c.zone, h);
     if (!wp_pod) {
       out.error = "waypoint " + s.waypoints[*wp].key() + " has no running replica";
       return out;
@@ -249,6 +254,11 @@ RouteDecision routeHttp(const Scenario& s, ServiceId svc, const std::string& met
 
 std::optional<PodId> pickEndpoint(const Scenario& s, ServiceId svc, std::optional<ZoneId> zone, std::uint64_t hash) {
   return pick(s, endpointsOf(s, svc), zone, hash);
+}
+
+std::optional<PodId> pickEndpoint(const Scenario& s, const MeshState& m, ServiceId svc, std::optional<ZoneId> zone,
+                                  std::uint64_t hash) {
+  return pick(s, readyOnly(m, endpointsOf(s, svc)), zone, hash);
 }
 
 HopPath hopPath(const Scenario& s, const MeshState& m, PodId src, ServiceId dst, std::uint64_t flow_hash) {

@@ -25,6 +25,8 @@ std::string toJson(const ControlPlaneSnapshot& s) {
   j["pod_app"] = s.pod_app;
   j["pod_hbone"] = s.pod_hbone;
   j["service_vip"] = s.service_vip;
+  if (!s.pod_mode.empty()) j["pod_mode"] = s.pod_mode;
+  if (!s.unready.empty()) j["unready"] = s.unready;
   j["scenario_yaml"] = s.scenario_yaml;
   return j.dump(2) + "\n";
 }
@@ -51,8 +53,10 @@ Result<ControlPlaneSnapshot> snapshotFromJson(const std::string& text, const std
     s.pod_app = j.value("pod_app", std::map<std::string, std::string>{});
     s.pod_hbone = j.value("pod_hbone", std::map<std::string, std::string>{});
     s.service_vip = j.value("service_vip", std::map<std::string, std::string>{});
+    s.pod_mode = j.value("pod_mode", std::map<std::string, std::string>{});
+    s.unready = j.value("unready", std::set<std::string>{});
   } catch (const json::exception& e) {
-    return Error{what, origin, e.what(), "fields: version, scenario_yaml, phase, pod_app, pod_hbone, service_vip"};
+    return Error{what, origin, e.what(), "fields: version, scenario_yaml, phase, pod_app, pod_hbone, service_vip, pod_mode"};
   }
   return s;
 }
@@ -191,6 +195,23 @@ Result<std::shared_ptr<const MeshView>> buildMeshView(ControlPlaneSnapshot snaps
                            return std::nullopt;
                          })) {
     return *e;
+  }
+  for (const auto& [key, text] : snapshot.pod_mode) {
+    const auto it = view->pod_by_key.find(key);
+    if (it == view->pod_by_key.end()) {
+      return Error{what, "pod_mode[" + key + "]", "no such pod in the scenario",
+                   "pods are named ns/<workload>-<i> or ns/<waypoint>-<i>"};
+    }
+    const auto mode = models::meshModeFrom(text);
+    if (!mode) return Error{what, "pod_mode[" + key + "]", "'" + text + "' is not a mesh mode", "none, sidecar or ambient"};
+    if (view->state.pod_mode.size() < s.pods.size()) view->state.pod_mode.resize(s.pods.size());
+    view->state.pod_mode[it->second] = *mode;
+  }
+  for (const auto& key : snapshot.unready) {
+    const auto it = view->pod_by_key.find(key);
+    if (it == view->pod_by_key.end()) return Error{what, "unready[" + key + "]", "no such pod in the scenario", {}};
+    view->state.pod_unready.resize(s.pods.size());
+    view->state.pod_unready[it->second] = true;
   }
   for (models::PodId p = 0; p < s.pods.size(); ++p) {
     if (view->pod_app[p]) view->pod_by_app[*view->pod_app[p]] = p;

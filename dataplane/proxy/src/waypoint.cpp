@@ -57,7 +57,12 @@ Task<void> Waypoint::serveTunnel(std::shared_ptr<H2Stream> stream, WorkloadIdent
   stream->respond(200);
   const ServiceId service = svc->second;
   // A named handler, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
-  HttpHandler handler = [this, view, service, peer](HttpRequestMsg req) { return handle(view, service, peer, std::move(req)); };
+  // Routing and policy are per request, on the snapshot applied last (as Envoy applies new
+  // routes and endpoints to requests on existing connections).
+  HttpHandler handler = [this, view, service, peer](HttpRequestMsg req) {
+    auto current = view_ ? view_ : view;
+    return handle(std::move(current), service, peer, std::move(req));
+  };
   co_await serveHttp(stream, std::move(handler));
 }
 
@@ -105,7 +110,7 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
   PodId chosen = 0;
   const WorkloadIdentity source = view->identityOf(self);
   const UpstreamForwarder::EndpointPicker pick = [&](int attempt) {
-    return models::pickEndpoint(s, route.backend, zone, hash + static_cast<std::uint64_t>(attempt) * 7919U);
+    return models::pickEndpoint(s, view->state, route.backend, zone, hash + static_cast<std::uint64_t>(attempt) * 7919U);
   };
   auto res = co_await forwarder_->forward(view, source, req, route, pick, &chosen);
   if (res.flags != "UH") {

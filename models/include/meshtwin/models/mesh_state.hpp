@@ -24,6 +24,11 @@ struct MeshState {
   // Per pod, when it differs from its workload's mode: during a rolling restart the old
   // pods keep the mode they were started with. Indexed by PodId; may be shorter than pods.
   std::vector<std::optional<MeshMode>> pod_mode;
+  // Per pod: true when it is not an endpoint (terminating or not ready, as an EndpointSlice
+  // condition), so no request is routed to it. Indexed by PodId; may be shorter than pods
+  // (the simulator leaves it empty: its rollouts model readiness themselves).
+  std::vector<bool> pod_unready;
+  [[nodiscard]] bool ready(PodId p) const { return p >= pod_unready.size() || !pod_unready[p]; }
 
   [[nodiscard]] MeshMode modeOf(const Scenario& s, PodId p) const;
 };

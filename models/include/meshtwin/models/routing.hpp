@@ -82,6 +82,9 @@ RouteDecision routeHttp(const Scenario& s, ServiceId svc, const std::string& met
 // An endpoint of `svc`, preferring pods in `zone` when given and any exist (a waypoint's
 // locality preference); `hash` picks among equals.
 std::optional<PodId> pickEndpoint(const Scenario& s, ServiceId svc, std::optional<ZoneId> zone, std::uint64_t hash);
+// The same among the endpoints that are ready in `m` (MeshState::pod_unready).
+std::optional<PodId> pickEndpoint(const Scenario& s, const MeshState& m, ServiceId svc, std::optional<ZoneId> zone,
+                                  std::uint64_t hash);
 
 enum class EnforcerKind { Sidecar, Ztunnel, Waypoint, NotEnforced };
 const char* toString(EnforcerKind k);

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "meshtwin/dataplane/asio.hpp"
@@ -30,6 +31,13 @@ struct ControlPlaneSnapshot {
   std::map<std::string, std::string> pod_app;
   std::map<std::string, std::string> pod_hbone;
   std::map<std::string, std::string> service_vip;
+  // Pods whose mesh mode differs from what the phase gives their workload, by "ns/pod":
+  // "none", "sidecar" or "ambient". During a wave's rolling restart the pods not yet
+  // restarted keep their old mode (models::MeshState::pod_mode), as in Kubernetes.
+  std::map<std::string, std::string> pod_mode;
+  // Pods that are not endpoints (draining before a restart), by "ns/pod": nothing routes to
+  // them, while they keep their addresses and finish what they are serving.
+  std::set<std::string> unready;
 };
 
 std::string toJson(const ControlPlaneSnapshot& s);
