@@ -13,7 +13,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       "Describe a cluster and a migration plan in a scenario file (docs/scenario.md);\n"
       "meshtwin checks it and predicts what every wave does to cost, latency and errors.\n"
       "For the embedded data plane it also keeps the mesh's CA (`ca`) and writes the\n"
-      "control-plane snapshot the proxies run on (`snapshot`).",
+      "control-plane snapshot the proxies run on (`snapshot`), and runs a scenario's data plane\n"
+      "on this machine to measure it (`testbed`).",
       "meshtwin"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("meshtwin ") + MESHTWIN_VERSION);
@@ -97,6 +98,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   snap_cmd->add_option("--snapshot-version", snap.snapshot_version,
                        "Version number (default: one more than the file being replaced, 1 for a new file)");
 
+  auto testbed = addTestbedCommands(app, out, err);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -128,6 +131,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   if (ca_init_cmd->parsed()) return runCaInit(ca_init, out, err);
   if (ca_issue_cmd->parsed()) return runCaIssue(ca_issue, out, err);
   if (snap_cmd->parsed()) return runSnapshot(snap, out, err);
+  if (auto rc = testbed()) return *rc;
   return kExitBadInput;
 }
 

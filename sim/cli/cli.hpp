@@ -2,8 +2,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
+
+namespace CLI {
+class App;
+}
+namespace meshtwin::models {
+struct PhaseReport;
+}
 
 namespace meshtwin::cli {
 
@@ -61,5 +70,12 @@ struct SnapshotOptions {
   std::uint64_t snapshot_version = 0;  // 0: one more than the file being replaced (1 when new)
 };
 int runSnapshot(const SnapshotOptions& opts, std::ostream& out, std::ostream& err);
+
+// `meshtwin testbed up|down|status|measure|apply-wave|enroll|unenroll`, registered on `app`;
+// the returned function runs the one that was parsed (nullopt when none was).
+std::function<std::optional<int>()> addTestbedCommands(CLI::App& app, std::ostream& out, std::ostream& err);
+
+// One phase of a report as the table `simulate` prints (the testbed's `measure` prints the same).
+void printPhase(const models::PhaseReport& p, std::ostream& out);
 
 }  // namespace meshtwin::cli

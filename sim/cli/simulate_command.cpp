@@ -73,40 +73,6 @@ bool writeFile(const std::string& path, const std::string& content, std::ostream
   return true;
 }
 
-void printPhase(const models::PhaseReport& p, std::ostream& out) {
-  out << fmt::format("phase {}: {:.0f} s measured, {} requests, error rate {:.3f}%\n", p.name, p.duration_s, p.requests,
-                     p.errorRate() * 100);
-  if (p.kind == "rollout") {
-    out << fmt::format("  rollout {} after {:.1f} s; at worst {} pod(s) pending; {} call(s) reset by ambient enrolment\n",
-                       p.rollout_complete ? "complete" : "NOT complete", p.rollout_s, p.max_pending_pods,
-                       p.connections_reset);
-  }
-  for (const auto& [wp, series] : p.waypoint_replicas) {
-    if (series.size() < 2) continue;
-    std::string steps;
-    for (const auto& [t, n] : series) steps += fmt::format(" {}@{:.0f}s", n, t);
-    out << fmt::format("  waypoint {} replicas (HPA):{}\n", wp, steps);
-  }
-  out << fmt::format("  {:<10} {:>9} {:>12} {:>14} {:>18}\n", "component", "instances", "CPU (m)", "memory (MiB)",
-                     "TLS handshakes");
-  for (const auto& c : p.components) {
-    if (c.instances <= 0) continue;
-    out << fmt::format("  {:<10} {:>9.1f} {:>12.1f} {:>14.1f} {:>18}\n", c.kind, c.instances, c.cpu_millicores,
-                       mib(c.memory_bytes), c.connections_opened);
-  }
-  out << fmt::format("  {:<10} {:>9} {:>12.1f} {:>14.1f}\n", "mesh", "", p.mesh_cpu_millicores, mib(p.mesh_memory_bytes));
-  for (const auto& [name, l] : p.entry_latency) {
-    out << fmt::format("  entry {:<16} p50 {:8.3f} ms  p90 {:8.3f} ms  p99 {:8.3f} ms  p99.9 {:8.3f} ms  ({} ok, {} failed)\n",
-                       name, l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.count, l.errors);
-  }
-  for (const auto& [cause, n] : p.errors_by_cause) out << fmt::format("  errors: {} x {}\n", n, cause);
-  out << fmt::format("  cost/month: compute {:.2f} USD ({} nodes needed), mesh share {:.2f} USD, cross-zone {:.2f} USD\n",
-                     p.compute_usd_per_month, p.nodes_needed, p.mesh_compute_usd_per_month, p.cross_zone_usd_per_month);
-  for (const auto& g : p.gates) {
-    out << fmt::format("  gate {:<4} {} (measured {:.4g} {})\n", g.holds ? "ok" : "FAIL", g.description, g.value, g.unit);
-  }
-  out << "\n";
-}
 
 
 // Student's t quantile for a two-sided 95% interval with `df` degrees of freedom.
@@ -176,6 +142,41 @@ class Progress {
 };
 
 }  // namespace
+
+void printPhase(const models::PhaseReport& p, std::ostream& out) {
+  out << fmt::format("phase {}: {:.0f} s measured, {} requests, error rate {:.3f}%\n", p.name, p.duration_s, p.requests,
+                     p.errorRate() * 100);
+  if (p.kind == "rollout") {
+    out << fmt::format("  rollout {} after {:.1f} s; at worst {} pod(s) pending; {} call(s) reset by ambient enrolment\n",
+                       p.rollout_complete ? "complete" : "NOT complete", p.rollout_s, p.max_pending_pods,
+                       p.connections_reset);
+  }
+  for (const auto& [wp, series] : p.waypoint_replicas) {
+    if (series.size() < 2) continue;
+    std::string steps;
+    for (const auto& [t, n] : series) steps += fmt::format(" {}@{:.0f}s", n, t);
+    out << fmt::format("  waypoint {} replicas (HPA):{}\n", wp, steps);
+  }
+  out << fmt::format("  {:<10} {:>9} {:>12} {:>14} {:>18}\n", "component", "instances", "CPU (m)", "memory (MiB)",
+                     "TLS handshakes");
+  for (const auto& c : p.components) {
+    if (c.instances <= 0) continue;
+    out << fmt::format("  {:<10} {:>9.1f} {:>12.1f} {:>14.1f} {:>18}\n", c.kind, c.instances, c.cpu_millicores,
+                       mib(c.memory_bytes), c.connections_opened);
+  }
+  out << fmt::format("  {:<10} {:>9} {:>12.1f} {:>14.1f}\n", "mesh", "", p.mesh_cpu_millicores, mib(p.mesh_memory_bytes));
+  for (const auto& [name, l] : p.entry_latency) {
+    out << fmt::format("  entry {:<16} p50 {:8.3f} ms  p90 {:8.3f} ms  p99 {:8.3f} ms  p99.9 {:8.3f} ms  ({} ok, {} failed)\n",
+                       name, l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.count, l.errors);
+  }
+  for (const auto& [cause, n] : p.errors_by_cause) out << fmt::format("  errors: {} x {}\n", n, cause);
+  out << fmt::format("  cost/month: compute {:.2f} USD ({} nodes needed), mesh share {:.2f} USD, cross-zone {:.2f} USD\n",
+                     p.compute_usd_per_month, p.nodes_needed, p.mesh_compute_usd_per_month, p.cross_zone_usd_per_month);
+  for (const auto& g : p.gates) {
+    out << fmt::format("  gate {:<4} {} (measured {:.4g} {})\n", g.holds ? "ok" : "FAIL", g.description, g.value, g.unit);
+  }
+  out << "\n";
+}
 
 int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& err) {
   const auto loaded = models::loadScenarioFile(opts.scenario);
