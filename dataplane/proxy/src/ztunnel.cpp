@@ -2,12 +2,6 @@
 // -> local pod, Istio TCP metrics, readiness and config dump.
 #include "meshtwin/dataplane/ztunnel.hpp"
 
-#include <linux/netfilter_ipv4.h>
-#include <linux/netfilter_ipv6/ip6_tables.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <cstring>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -80,31 +74,6 @@ Result<IssuedCertificate> pickCertificate(const ProxyIdentity& identity, const s
   return Error{"pick certificate", who,
                std::to_string(identity.certificates.size()) + " certificates and no service account to choose by",
                "name the service account the proxy runs as"};
-}
-
-Result<tcp::endpoint> originalDestination(tcp::socket& s) {
-  ErrorCode ec;
-  const auto local = s.local_endpoint(ec);
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  const bool v6 = !ec && local.address().is_v6();
-  const int rc = v6 ? ::getsockopt(s.native_handle(), SOL_IPV6, IP6T_SO_ORIGINAL_DST, &addr, &len)
-                    : ::getsockopt(s.native_handle(), SOL_IP, SO_ORIGINAL_DST, &addr, &len);
-  if (rc != 0) {
-    return Error{"read the original destination", "connection to " + toString(local),
-                 std::string("getsockopt(SO_ORIGINAL_DST): ") + std::strerror(errno),
-                 "only a redirected connection has one (eBPF cgroup hooks or an iptables REDIRECT rule)"};
-  }
-  if (addr.ss_family == AF_INET) {
-    sockaddr_in in{};
-    std::memcpy(&in, &addr, sizeof in);
-    return tcp::endpoint(asio::ip::address_v4(ntohl(in.sin_addr.s_addr)), ntohs(in.sin_port));
-  }
-  sockaddr_in6 in6{};
-  std::memcpy(&in6, &addr, sizeof in6);
-  asio::ip::address_v6::bytes_type bytes{};
-  std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
-  return tcp::endpoint(asio::ip::address_v6(bytes), ntohs(in6.sin6_port));
 }
 
 namespace {

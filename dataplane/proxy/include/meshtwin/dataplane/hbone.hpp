@@ -163,6 +163,11 @@ class TlsListener : public std::enable_shared_from_this<TlsListener> {
 // Binds a plain TCP acceptor with SO_REUSEADDR; errors name the address.
 Result<tcp::acceptor> bindAcceptor(Executor ex, const tcp::endpoint& at, const std::string& purpose);
 
+// The destination a redirected connection was addressed to, as getsockopt(SO_ORIGINAL_DST)
+// (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) reports it; the error says what to check. Redirect
+// mode (the ztunnel's and the sidecar's) reads it on every accepted connection.
+Result<tcp::endpoint> originalDestination(tcp::socket& s);
+
 // `forwarded: for="1.2.3.4:5"` (`;host=...` when known), as ztunnel's build_forwarded.
 std::string forwardedHeader(const HboneRequestInfo& info);
 

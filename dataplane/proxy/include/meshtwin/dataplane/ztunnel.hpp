@@ -89,10 +89,6 @@ class Ztunnel {
   std::unique_ptr<Impl> impl_;
 };
 
-// The destination a redirected connection was addressed to, as getsockopt(SO_ORIGINAL_DST)
-// (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) reports it; the error says what to check.
-Result<tcp::endpoint> originalDestination(tcp::socket& s);
-
 using ConnectionLabels = IstioLabels;  // request_protocol tcp
 
 // Opened/closed/sent/received counters of one connection, resolved once.
