@@ -42,6 +42,20 @@ std::string TraceparentSource::operator()() {
   return out;
 }
 
+namespace {
+// The cause of a CONNECT the peer refused, followed by its status (hboneFailureKind reads it).
+const std::string kPeerAnswered = "the peer answered ";
+}  // namespace
+
+std::string hboneFailureKind(const Error& e) {
+  if (e.code == flags::kTlsFailure || e.code == flags::kIdentityError || e.code == flags::kH2HandshakeFailure)
+    return "tls: " + e.cause;
+  if (e.what == "HBONE CONNECT" && e.cause.rfind(kPeerAnswered, 0) == 0)
+    return "hbone: " + e.cause.substr(kPeerAnswered.size()) + " " + e.code;
+  if (e.what == "HBONE CONNECT") return "hbone: " + e.cause;
+  return "hbone connect: " + e.cause;
+}
+
 std::string forwardedHeader(const HboneRequestInfo& info) {
   std::string out = "for=\"" + info.forwarded_for + "\"";
   if (!info.host.empty()) out += ";host=" + info.host;
@@ -85,6 +99,14 @@ Result<tcp::endpoint> originalDestination(tcp::socket& s) {
   asio::ip::address_v6::bytes_type bytes{};
   std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
   return tcp::endpoint(asio::ip::address_v6(bytes), ntohs(in6.sin6_port));
+}
+
+std::string openBound(tcp::socket& s, const tcp::endpoint& to, const std::optional<asio::ip::address>& from) {
+  ErrorCode ec;
+  if (s.is_open()) s.close(ec);
+  s.open(to.protocol(), ec);
+  if (!ec && from) s.bind(tcp::endpoint(*from, 0), ec);
+  return ec ? ec.message() : std::string();
 }
 
 // ---- splice ------------------------------------------------------------------------------
@@ -255,6 +277,11 @@ Task<Result<std::shared_ptr<H2Connection>>> HbonePool::dial(const WorkloadIdenti
       stream->next_layer().close(ignored);
     }
   });
+  if (const auto bound = openBound(stream->next_layer(), target.address, options_.bind_address); !bound.empty()) {
+    deadline.cancel();
+    co_return Error{what, object, "bind " + options_.bind_address->to_string() + ": " + bound,
+                    "the source address must be one of this host's", flags::kConnect};
+  }
   ErrorCode ec;
   co_await stream->next_layer().async_connect(target.address, asio::redirect_error(kUseTask, ec));
   if (ec) {
@@ -300,10 +327,12 @@ Task<Result<std::shared_ptr<H2Stream>>> HbonePool::connect(const WorkloadIdentit
       co_await ev->wait();
       continue;
     }
-    e.connecting = std::make_shared<Event>(ex_);
+    const auto ev = std::make_shared<Event>(ex_);
+    e.connecting = ev;
     auto dialled = co_await dial(source, target);
+    // closeAll may have emptied the pool during the dial: the entry is looked up again.
     Entry& e2 = entries_[key];
-    auto ev = std::move(e2.connecting);
+    if (e2.connecting == ev) e2.connecting.reset();
     ev->set();
     if (!dialled) co_return dialled.error();
     conn = dialled.value();
@@ -316,18 +345,7 @@ Task<Result<std::shared_ptr<H2Stream>>> HbonePool::connect(const WorkloadIdentit
       v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& c) { return c == weak.lock() || !c->alive(); }), v.end());
       if (v.empty() && !it->second.connecting) entries_.erase(it);
     });
-    conn->onIdle([this, weak] {
-      auto c = weak.lock();
-      if (!c) return;
-      auto timer = std::make_shared<asio::steady_timer>(ex_, options_.idle_timeout);
-      timer->async_wait([this, weak, timer](ErrorCode ec) {
-        auto conn2 = weak.lock();
-        if (ec || !conn2 || !conn2->alive() || conn2->activeStreams() > 0) return;
-        if (std::chrono::steady_clock::now() - conn2->idleSince() < options_.idle_timeout) return;
-        ++released_idle_;
-        conn2->shutdown();
-      });
-    });
+    conn->onIdle([this, weak] { armIdleRelease(weak); });
     break;
   }
   Headers h{{":method", "CONNECT"}, {":authority", target.authority}};
@@ -341,7 +359,7 @@ Task<Result<std::shared_ptr<H2Stream>>> HbonePool::connect(const WorkloadIdentit
     stream->reset();
     const char* flag = status == 401 || status == 403 ? flags::kDeny : flags::kConnect;
     co_return Error{"HBONE CONNECT", target.authority + " via " + toString(target.address),
-                    "the peer answered " + std::to_string(status),
+                    kPeerAnswered + std::to_string(status),
                     status == 401 ? "an authorization policy at the destination denies this source" : std::string(),
                     flag};
   } catch (const boost::system::system_error& e) {
@@ -349,6 +367,21 @@ Task<Result<std::shared_ptr<H2Stream>>> HbonePool::connect(const WorkloadIdentit
                     std::string(e.what()) + (conn->alive() ? std::string() : "; connection: " + conn->closeReason()),
                     {}, flags::kConnect};
   }
+}
+
+void HbonePool::armIdleRelease(const std::weak_ptr<H2Connection>& weak) {
+  // The notice is posted: the connection may have died since (closeAll), and needs no timer.
+  if (const auto c = weak.lock(); !c || !c->alive()) return;
+  auto timer = std::make_shared<asio::steady_timer>(ex_, options_.idle_timeout);
+  std::erase_if(idle_timers_, [](const auto& t) { return t.expired(); });
+  idle_timers_.push_back(timer);
+  timer->async_wait([this, weak, timer](ErrorCode ec) {
+    auto conn = weak.lock();
+    if (ec || !conn || !conn->alive() || conn->activeStreams() > 0) return;
+    if (std::chrono::steady_clock::now() - conn->idleSince() < options_.idle_timeout) return;
+    ++released_idle_;
+    conn->shutdown();
+  });
 }
 
 PoolStats HbonePool::stats() const {
@@ -371,6 +404,10 @@ void HbonePool::closeAll() {
   for (auto& [key, e] : entries) {
     for (auto& c : e.connections) c->abort("pool closed");
   }
+  for (auto& weak : idle_timers_) {
+    if (auto t = weak.lock()) t->cancel();
+  }
+  idle_timers_.clear();
 }
 
 // ---- TLS listener ------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -87,6 +88,9 @@ struct PoolOptions {
   std::uint32_t max_streams_per_connection = 100;
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  // The local address every connection binds (port 0) before connecting; absent: the kernel
+  // picks. A client outside the cluster (meshtwin-load as the ingress) sends from its own IP.
+  std::optional<asio::ip::address> bind_address;
   H2Options h2;
 };
 
@@ -116,6 +120,7 @@ class HbonePool {
   };
   Task<Result<std::shared_ptr<H2Connection>>> dial(const WorkloadIdentity& source, const HboneTarget& target);
   std::shared_ptr<H2Connection> withRoom(Entry& e) const;
+  void armIdleRelease(const std::weak_ptr<H2Connection>& weak);
 
   Executor ex_;
   PoolOptions options_;
@@ -123,6 +128,9 @@ class HbonePool {
   std::map<std::string, Entry> entries_;                           // by pool key
   std::uint64_t handshakes_ = 0;
   std::uint64_t released_idle_ = 0;
+  // Idle-release timers still waiting; closeAll cancels them, so a pool's owner does not wait
+  // out the idle timeout (an io_context::run that should return).
+  std::vector<std::weak_ptr<asio::steady_timer>> idle_timers_;
   TraceparentSource traceparent_;
 };
 
@@ -163,10 +171,19 @@ class TlsListener : public std::enable_shared_from_this<TlsListener> {
 // Binds a plain TCP acceptor with SO_REUSEADDR; errors name the address.
 Result<tcp::acceptor> bindAcceptor(Executor ex, const tcp::endpoint& at, const std::string& purpose);
 
+// Opens `s` for connecting to `to`, bound to `from` (port 0) when given; the error is the
+// bind's ("" when fine), to be named with the address by the caller.
+std::string openBound(tcp::socket& s, const tcp::endpoint& to, const std::optional<asio::ip::address>& from);
+
 // The destination a redirected connection was addressed to, as getsockopt(SO_ORIGINAL_DST)
 // (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) reports it; the error says what to check. Redirect
 // mode (the ztunnel's and the sidecar's) reads it on every accepted connection.
 Result<tcp::endpoint> originalDestination(tcp::socket& s);
+
+// A short summary of a failed HbonePool::connect, without addresses, for counting failures
+// by kind: "hbone: 401 DENY" (the peer's answer to CONNECT and its response_flags),
+// "tls: <why>" (handshake, verification, ALPN, peer identity), "hbone connect: <why>" (TCP).
+std::string hboneFailureKind(const Error& e);
 
 // `forwarded: for="1.2.3.4:5"` (`;host=...` when known), as ztunnel's build_forwarded.
 std::string forwardedHeader(const HboneRequestInfo& info);
