@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ostream>
 #include <thread>
+#include <type_traits>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -78,6 +79,7 @@ class PodProxy final : public RunningProxy {
     } else {
       j["inbound"] = toString(p_->inboundAddress());
       j["outbound"] = nlohmann::json::parse(p_->configDump()).value("outbound", nlohmann::json::object());
+      if (const auto r = p_->redirectAddress()) j["redirect"] = toString(*r);
     }
     return j;
   }
@@ -104,7 +106,11 @@ Result<ServiceAccount> podAccount(const ProxyOptions& o) {
 template <class Proxy>
 Result<std::unique_ptr<RunningProxy>> createPodProxy(Executor ex, const ProxyOptions& o, ProxyIdentity identity,
                                                      std::shared_ptr<spdlog::logger> log) {
-  PodProxyConfig cfg;
+  // A sidecar's configuration adds redirect mode to what every pod proxy takes.
+  std::conditional_t<std::is_same_v<Proxy, Sidecar>, SidecarConfig, PodProxyConfig> cfg;
+  if constexpr (std::is_same_v<Proxy, Sidecar>) {
+    if (o.redirect_port >= 0) cfg.redirect_port = static_cast<std::uint16_t>(o.redirect_port);
+  }
   cfg.pod = o.node;
   ErrorCode ec;
   cfg.listen_address = asio::ip::make_address(o.listen, ec);
@@ -125,6 +131,15 @@ Result<std::unique_ptr<RunningProxy>> createPodProxy(Executor ex, const ProxyOpt
 
 void addHbonePort(CLI::App& sub, ProxyOptions& o) {
   sub.add_option("--hbone-port", o.hbone_port, "Inbound HBONE/mTLS port (0: ephemeral)")->capture_default_str();
+}
+
+// `identifies`: what the proxy learns from a redirected connection besides its destination.
+void addRedirectPort(CLI::App& sub, ProxyOptions& o, const std::string& identifies) {
+  sub.add_option("--redirect-port", o.redirect_port,
+                 "Also accept connections redirected here (eBPF or iptables REDIRECT; Istio: 15001):\n"
+                 "the original destination from SO_ORIGINAL_DST" + identifies + "\n(-1: off, 0: ephemeral)")
+      ->check(CLI::Range(-1, 65535))
+      ->capture_default_str();
 }
 
 // What identifies a version of a file: `meshtwin snapshot` replaces it by rename, so the
@@ -278,12 +293,7 @@ std::vector<ProxyKind> proxyKinds() {
                     "models::hopPath names, one HBONE listener per captured pod, one outbound listener per\n"
                     "(pod, service) in plain listener mode, L4 policy, Istio's TCP metrics.",
                     [](CLI::App& sub, ProxyOptions& o) {
-                      sub.add_option("--redirect-port", o.redirect_port,
-                                     "Also accept connections redirected here (eBPF or iptables REDIRECT; Istio: 15001):\n"
-                                     "the original destination from SO_ORIGINAL_DST, the pod from the source address\n"
-                                     "(-1: off, 0: ephemeral)")
-                          ->check(CLI::Range(-1, 65535))
-                          ->capture_default_str();
+                      addRedirectPort(sub, o, ", the pod from the source address");
                     },
                     createZtunnel},
           ProxyKind{"waypoint",
@@ -296,9 +306,13 @@ std::vector<ProxyKind> proxyKinds() {
                     }},
           ProxyKind{"sidecar",
                     "The per-pod L7 proxy of sidecar mode: --node is the pod (ns/<workload>-<i>). Outbound: one\n"
-                    "listener per service (plain listener mode); inbound on --hbone-port (HBONE or Istio mTLS) with\n"
-                    "full-L7 selector policies, then the pod's app.",
-                    addHbonePort,
+                    "listener per service (plain listener mode) and, with --redirect-port, the pod's redirected\n"
+                    "connections (redirect mode); inbound on --hbone-port (HBONE or Istio mTLS) with full-L7\n"
+                    "selector policies, then the pod's app.",
+                    [](CLI::App& sub, ProxyOptions& o) {
+                      addHbonePort(sub, o);
+                      addRedirectPort(sub, o, ", the service by its VIP");
+                    },
                     [](Executor ex, const ProxyOptions& o, ProxyIdentity id, std::shared_ptr<spdlog::logger> log) {
                       return createPodProxy<Sidecar>(std::move(ex), o, std::move(id), std::move(log));
                     }}};
@@ -327,7 +341,8 @@ int runProxyProgram(int argc, const char* const* argv, std::ostream& out, std::o
     sub->add_option("--admin-port", o.admin_port, "Admin (config dump) port (0: ephemeral)")->capture_default_str();
     sub->add_option("--ports-file", o.ports_file,
                     "Write the bound addresses as JSON to FILE after each apply (atomically): metrics, readiness,\n"
-                    "admin, inbound {pod: addr}, outbound {\"pod|svc\": addr}, snapshot_version, ready");
+                    "admin, inbound {pod: addr}, outbound {\"pod|svc\": addr}, redirect (with --redirect-port),\n"
+                    "snapshot_version, ready");
     sub->add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
         ->capture_default_str();

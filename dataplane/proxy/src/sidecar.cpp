@@ -14,6 +14,21 @@ namespace meshtwin::dataplane {
 using models::PodId;
 using models::ServiceId;
 
+namespace {
+
+// Hands each connection `acceptor` accepts to `on_accept` until the acceptor is closed.
+Task<void> acceptEach(std::shared_ptr<tcp::acceptor> acceptor,
+                      std::function<void(std::shared_ptr<tcp::socket>)> on_accept) {
+  for (;;) {
+    ErrorCode ec;
+    auto sock = std::make_shared<tcp::socket>(co_await acceptor->async_accept(asio::redirect_error(kUseTask, ec)));
+    if (!acceptor->is_open()) co_return;
+    if (!ec) on_accept(std::move(sock));
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Sidecar>> Sidecar::create(Executor ex, SidecarConfig config) {
   std::unique_ptr<Sidecar> sc(new Sidecar(std::move(ex), std::move(config)));
   auto* self = sc.get();
@@ -30,6 +45,15 @@ Result<std::unique_ptr<Sidecar>> Sidecar::create(Executor ex, SidecarConfig conf
     co_await serveHttp(tls, std::move(handler));
   };
   if (auto r = sc->start(std::move(h)); !r) return r.error();
+  if (const auto port = sc->redirect_port_) {
+    auto acc = bindAcceptor(sc->ex_, {sc->config_.listen_address, *port}, "sidecar redirect listener for " + sc->config_.pod);
+    if (!acc) return acc.error();
+    sc->redirect_ = std::make_shared<tcp::acceptor>(std::move(acc.value()));
+    const std::function<void(std::shared_ptr<tcp::socket>)> on_accept = [self](std::shared_ptr<tcp::socket> s) {
+      self->redirected(std::move(s));
+    };
+    asio::co_spawn(sc->ex_, acceptEach(sc->redirect_, on_accept), asio::detached);
+  }
   return sc;
 }
 
@@ -49,24 +73,14 @@ Result<bool> Sidecar::apply(std::shared_ptr<const MeshView> view) {
     if (!acc) return acc.error();
     auto shared = std::make_shared<tcp::acceptor>(std::move(acc.value()));
     outbound_[svc.key()] = shared;
-    asio::co_spawn(
-        ex_,
-        [this, shared, key = svc.key()]() -> Task<void> {
-          for (;;) {
-            ErrorCode ec;
-            auto sock = std::make_shared<tcp::socket>(co_await shared->async_accept(asio::redirect_error(kUseTask, ec)));
-            if (!shared->is_open()) co_return;
-            if (ec) continue;
-            sock->set_option(tcp::no_delay(true), ec);
-            auto v = view_;
-            const auto slash = key.find('/');
-            const auto id = v->scenario.findService(key.substr(0, slash), key.substr(slash + 1));
-            if (!id) continue;
-            HttpHandler handler = [this, v, id = *id](HttpRequestMsg req) { return outbound(v, id, std::move(req)); };
-            asio::co_spawn(ex_, serveHttp(sock, std::move(handler)), asio::detached);
-          }
-        },
-        asio::detached);
+    const std::function<void(std::shared_ptr<tcp::socket>)> on_accept = [this, key = svc.key()](
+                                                                             std::shared_ptr<tcp::socket> sock) {
+      auto v = view_;
+      const auto slash = key.find('/');
+      if (const auto id = v->scenario.findService(key.substr(0, slash), key.substr(slash + 1)))
+        serveOutbound(std::move(sock), std::move(v), *id);
+    };
+    asio::co_spawn(ex_, acceptEach(shared, on_accept), asio::detached);
   }
   config_.log->info("snapshot version {} applied: phase {} ({})", view->snapshot.version, view->state.phase,
                     view->state.phase_name);
@@ -79,7 +93,43 @@ void Sidecar::stop() {
     ErrorCode ignored;
     a->close(ignored);
   }
+  if (redirect_) {
+    ErrorCode ignored;
+    redirect_->close(ignored);
+  }
   PodProxy::stop();
+}
+
+void Sidecar::serveOutbound(std::shared_ptr<tcp::socket> socket, std::shared_ptr<const MeshView> view, ServiceId svc) {
+  ErrorCode ec;
+  socket->set_option(tcp::no_delay(true), ec);
+  HttpHandler handler = [this, view, svc](HttpRequestMsg req) { return outbound(view, svc, std::move(req)); };
+  asio::co_spawn(ex_, serveHttp(std::move(socket), std::move(handler)), asio::detached);
+}
+
+void Sidecar::redirected(std::shared_ptr<tcp::socket> socket) {
+  auto view = view_;  // the connection keeps the snapshot it started with
+  ErrorCode ec;
+  const auto remote = socket->remote_endpoint(ec);
+  auto orig = originalDestination(*socket);
+  std::optional<ServiceId> svc;
+  std::string why;
+  if (!orig) {
+    why = orig.error().text();
+  } else if (!view) {
+    why = "no control-plane snapshot yet";
+  } else if (const auto it = view->service_by_vip.find(orig.value()); it != view->service_by_vip.end()) {
+    svc = it->second;
+  } else {
+    why = "the original destination is not a service VIP of the snapshot";
+  }
+  if (!svc) {
+    config_.log->warn("sidecar {}: redirected connection from {}{} closed: {}", config_.pod, toString(remote),
+                      orig ? " to " + toString(orig.value()) : std::string(), why);
+    socket->close(ec);
+    return;
+  }
+  serveOutbound(std::move(socket), std::move(view), *svc);
 }
 
 Task<HttpResponseMsg> Sidecar::outbound(std::shared_ptr<const MeshView> view, ServiceId svc, HttpRequestMsg req) {
@@ -191,10 +241,19 @@ std::optional<tcp::endpoint> Sidecar::outboundAddress(const std::string& svc) co
   return ep;
 }
 
+std::optional<tcp::endpoint> Sidecar::redirectAddress() const {
+  if (!redirect_) return std::nullopt;
+  ErrorCode ec;
+  auto ep = redirect_->local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return ep;
+}
+
 std::string Sidecar::configDump() const {
   nlohmann::json j;
   j["pod"] = config_.pod;
   j["inbound"] = toString(listener_->address());
+  if (const auto r = redirectAddress()) j["redirect"] = toString(*r);
   j["ready"] = not_ready_.empty();
   if (!not_ready_.empty()) j["not_ready"] = not_ready_;
   if (const auto& v = view_; v && self_) {

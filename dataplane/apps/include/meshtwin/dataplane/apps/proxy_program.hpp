@@ -34,7 +34,7 @@ struct ProxyOptions {
   std::string listen = "127.0.0.1";
   std::uint16_t metrics_port = 15020, readiness_port = 15021, admin_port = 15000;
   std::uint16_t hbone_port = 15008;  // waypoint and sidecar: the inbound (HBONE / mTLS) listener
-  int redirect_port = -1;            // ztunnel: redirect mode's listener (Istio: 15001); -1 = off
+  int redirect_port = -1;            // ztunnel, sidecar: redirect mode's listener (Istio: 15001); -1 = off
   std::string ports_file;  // JSON with the bound addresses, rewritten after each apply
   std::string log_level = "info";
   int threads = 1;
