@@ -1,10 +1,13 @@
 // The open-loop load generator: one coroutine per connection on one thread, each working
-// through its share of a timetable fixed before the run starts.
+// through its share of a timetable fixed before the run starts, over a TCP connection or an
+// HBONE tunnel (one connection loop, templated on the link).
 #include "meshtwin/dataplane/apps/load_generator.hpp"
 
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <random>
@@ -16,14 +19,17 @@
 #include <fmt/format.h>
 
 #include "meshtwin/dataplane/asio.hpp"
+#include "meshtwin/dataplane/hbone.hpp"
 #include "meshtwin/dataplane/identity_files.hpp"
+#include "meshtwin/dataplane/snapshot.hpp"
+#include "meshtwin/models/diagnostics.hpp"
 #include "meshtwin/models/units.hpp"
 #include "command_line.hpp"
 
 namespace meshtwin::dataplane::apps {
 
 namespace http = boost::beast::http;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using std::chrono::nanoseconds;
 
 double LoadResult::achievedRps() const {
@@ -33,46 +39,129 @@ double LoadResult::achievedRps() const {
 
 namespace {
 
+// What one load connection runs over. Both links give an Asio byte stream that Beast reads and
+// writes; `open` (re)establishes the link and returns "" or the cause a request that needed
+// it counts; `abort` (the grace period is over) fails pending I/O without freeing the stream.
+
+// A TCP connection to --target.
+class TcpLink {
+ public:
+  static constexpr const char* kBroken = "connection";  // the cause's prefix for I/O errors
+  TcpLink(asio::io_context& io, tcp::resolver::results_type endpoints, std::optional<asio::ip::address> source)
+      : socket_(io), endpoints_(std::move(endpoints)), source_(source) {}
+  Task<std::string> open() {
+    for (const auto& entry : endpoints_) {
+      if (const auto bound = openBound(socket_, entry.endpoint(), source_); !bound.empty()) {
+        last_error_ = "bind " + source_->to_string() + ": " + bound;
+        continue;
+      }
+      ErrorCode ec;
+      co_await socket_.async_connect(entry.endpoint(), asio::redirect_error(kUseTask, ec));
+      if (!ec) {
+        socket_.set_option(tcp::no_delay(true), ec);
+        co_return std::string();
+      }
+      last_error_ = ec.message();
+    }
+    abort();
+    co_return "connect: " + last_error_;
+  }
+  tcp::socket& stream() { return socket_; }
+  void abort() {
+    ErrorCode ignored;
+    socket_.close(ignored);
+  }
+  [[nodiscard]] bool denied() const { return false; }
+  [[nodiscard]] Error failure(const std::string& target) const {
+    return Error{"connect", target, last_error_, "is the target listening? (meshtwin-app --port-file)"};
+  }
+
+ private:
+  tcp::socket socket_;
+  tcp::resolver::results_type endpoints_;
+  std::optional<asio::ip::address> source_;
+  std::string last_error_ = "no address to connect to";
+};
+
+// An HBONE tunnel to one pod, from the pool that all links share (as the ztunnel's outbound
+// tunnels share one: up to its stream limit per mTLS connection).
+class HboneLink {
+ public:
+  static constexpr const char* kBroken = "tunnel";
+  HboneLink(HbonePool& pool, WorkloadIdentity source, HboneTarget target, HboneRequestInfo info)
+      : pool_(pool), source_(std::move(source)), target_(std::move(target)), info_(std::move(info)) {}
+  Task<std::string> open() {
+    abort();
+    stream_.reset();
+    auto s = co_await pool_.connect(source_, target_, info_);
+    if (!s) {
+      last_error_ = s.error();
+      co_return hboneFailureKind(s.error());
+    }
+    stream_ = s.value();
+    co_return std::string();
+  }
+  H2Stream& stream() { return *stream_; }
+  void abort() {
+    if (stream_ && !stream_->closed()) stream_->reset();
+  }
+  [[nodiscard]] bool denied() const { return last_error_ && last_error_->code == flags::kDeny; }
+  [[nodiscard]] Error failure(const std::string&) const {
+    return last_error_ ? *last_error_ : Error{"HBONE connect", target_.authority, "not attempted", {}};
+  }
+
+ private:
+  HbonePool& pool_;
+  WorkloadIdentity source_;
+  HboneTarget target_;
+  HboneRequestInfo info_;
+  std::shared_ptr<H2Stream> stream_;
+  std::optional<Error> last_error_;
+};
+
+template <class Link>
 struct Run {
+  Run(const LoadOptions& o, asio::io_context& c, std::string req, std::vector<std::unique_ptr<Link>> l,
+      std::string target, std::function<void()> rel)
+      : options(o), io(c), request(std::move(req)), links(std::move(l)), target_name(std::move(target)),
+        release(std::move(rel)) {}
   const LoadOptions& options;
   asio::io_context& io;
-  tcp::resolver::results_type endpoints;
   std::string request;  // serialised once
-  Clock::time_point start, measure_from, end;
+  std::vector<std::unique_ptr<Link>> links;
+  std::string target_name;        // for the set-up error
+  std::function<void()> release;  // after the grace period and at the end: closes what links share
+  SteadyClock::time_point start, measure_from, end;
   bool stopped = false;  // the grace period is over
-  std::vector<std::shared_ptr<tcp::socket>> sockets;
+  std::optional<Error> setup_error;
   LoadResult result;
 
-  void error(Clock::time_point due, const std::string& cause) {
+  void error(SteadyClock::time_point due, const std::string& cause) {
     if (due < measure_from) return;
     ++result.errors;
     ++result.error_causes[cause];
   }
 
-  Task<bool> connect(tcp::socket& s) {
-    ErrorCode ec;
-    co_await asio::async_connect(s, endpoints, asio::redirect_error(kUseTask, ec));
-    if (ec) co_return false;
-    s.set_option(tcp::no_delay(true), ec);
-    co_return true;
+  void abortAll() {
+    for (auto& l : links) l->abort();
+    if (release) release();
   }
 
-  Task<void> connection(int k) {
-    auto sock = sockets[static_cast<std::size_t>(k)];
+  Task<void> connection(std::size_t k, bool open) {
+    Link& link = *links[k];
     const auto conns = static_cast<double>(options.connections);
     const double period_ns = 1e9 / options.rps;  // between two requests of the whole run
-    std::mt19937_64 rng(options.seed * std::uint64_t{1000003} + static_cast<std::uint64_t>(k));
+    std::mt19937_64 rng(options.seed * std::uint64_t{1000003} + k);
     std::exponential_distribution<double> gap_ns(options.rps / conns / 1e9);
-    double offset_ns = options.timetable == Timetable::Fixed ? period_ns * k : gap_ns(rng);
+    double offset_ns = options.timetable == Timetable::Fixed ? period_ns * static_cast<double>(k) : gap_ns(rng);
     asio::steady_timer timer(io);
     boost::beast::flat_buffer buffer;
-    bool open = sock->is_open();
     for (std::int64_t j = 0; !stopped; ++j) {
       const auto due = start + nanoseconds(static_cast<std::int64_t>(offset_ns));
       if (due >= end) break;
       offset_ns += options.timetable == Timetable::Fixed ? period_ns * conns : gap_ns(rng);
       if (due >= measure_from) ++result.scheduled;
-      if (Clock::now() < due) {
+      if (SteadyClock::now() < due) {
         timer.expires_at(due);
         ErrorCode ec;
         co_await timer.async_wait(asio::redirect_error(kUseTask, ec));
@@ -82,22 +171,22 @@ struct Run {
         break;
       }
       if (!open) {
-        sock->close();
-        open = co_await connect(*sock);
         buffer.clear();
+        const std::string cause = co_await link.open();
+        open = cause.empty();
         if (!open) {
-          error(due, "connect failed");
+          error(due, stopped ? std::string("no response within the grace period") : cause);
           continue;
         }
       }
       ErrorCode ec;
-      co_await asio::async_write(*sock, asio::buffer(request), asio::redirect_error(kUseTask, ec));
+      co_await asio::async_write(link.stream(), asio::buffer(request), asio::redirect_error(kUseTask, ec));
       http::response_parser<http::string_body> parser;
       parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-      if (!ec) co_await http::async_read(*sock, buffer, parser, asio::redirect_error(kUseTask, ec));
-      const auto done = Clock::now();
+      if (!ec) co_await http::async_read(link.stream(), buffer, parser, asio::redirect_error(kUseTask, ec));
+      const auto done = SteadyClock::now();
       if (ec) {
-        error(due, stopped ? "no response within the grace period" : "connection: " + ec.message());
+        error(due, stopped ? "no response within the grace period" : std::string(Link::kBroken) + ": " + ec.message());
         open = false;
         continue;
       }
@@ -111,7 +200,73 @@ struct Run {
       if (!parser.get().keep_alive()) open = false;
     }
   }
+
+  // Opens the links (connection set-up is not latency), then plays the timetable over them.
+  Task<void> main() {
+    std::vector<bool> opened;
+    const Link* failed = nullptr;
+    bool denied = false;
+    for (auto& l : links) {
+      const std::string cause = co_await l->open();
+      opened.push_back(cause.empty());
+      if (!cause.empty() && !failed) failed = l.get();
+      denied = denied || l->denied();
+    }
+    if (std::find(opened.begin(), opened.end(), true) == opened.end() && !denied) {
+      setup_error = failed->failure(target_name);
+      abortAll();
+      co_return;
+    }
+    start = SteadyClock::now() + std::chrono::milliseconds(1);
+    measure_from = start + options.warmup;
+    end = measure_from + options.duration;
+    asio::steady_timer watchdog(io, end + options.grace);
+    watchdog.async_wait([this](const ErrorCode& ec) {
+      if (ec) return;
+      stopped = true;
+      abortAll();
+    });
+    Event all_done(io.get_executor());
+    std::size_t running = links.size();
+    for (std::size_t k = 0; k < links.size(); ++k) {
+      asio::co_spawn(io, connection(k, opened[k]), [&running, &all_done](const std::exception_ptr&) {
+        if (--running == 0) all_done.set();
+      });
+    }
+    co_await all_done.wait();
+    watchdog.cancel();
+    if (release) release();
+  }
 };
+
+// Runs the timetable over `links` on `io` (the calling thread).
+template <class Link>
+Result<LoadResult> runOver(asio::io_context& io, const LoadOptions& options, std::string request,
+                           std::vector<std::unique_ptr<Link>> links, std::string target_name,
+                           std::function<void()> release) {
+  Run<Link> run(options, io, std::move(request), std::move(links), std::move(target_name), std::move(release));
+  asio::co_spawn(io, run.main(), asio::detached);
+  io.run();
+  if (run.setup_error) return *run.setup_error;
+  run.result.measured = options.duration;
+  return std::move(run.result);
+}
+
+std::string requestText(const LoadOptions& o, const std::string& host) {
+  const auto body = static_cast<std::size_t>(o.request_bytes);
+  return (body ? "POST " : "GET ") + o.path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: meshtwin-load\r\n" +
+         (body ? "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(body) + "\r\n"
+               : std::string()) +
+         "\r\n" + std::string(body, 'x');
+}
+
+// "ns/name" split at the slash; nullopt when it is not of that form.
+std::optional<std::pair<std::string, std::string>> splitKey(const std::string& key) {
+  const auto slash = key.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == key.size() || key.find('/', slash + 1) != std::string::npos)
+    return std::nullopt;
+  return std::pair{key.substr(0, slash), key.substr(slash + 1)};
+}
 
 Result<bool> validate(const LoadOptions& o) {
   const std::string what = "configure load";
@@ -120,7 +275,84 @@ Result<bool> validate(const LoadOptions& o) {
   if (o.duration.count() <= 0) return Error{what, "--duration", "must be positive", "e.g. 30s"};
   if (o.warmup.count() < 0) return Error{what, "--warmup", "must not be negative", {}};
   if (o.request_bytes < 0) return Error{what, "--size", "must not be negative", {}};
+  if (o.hbone) {
+    if (!o.target.empty()) return Error{what, "--target", "not with --hbone", "HBONE mode reaches the service's pods"};
+    const auto& h = *o.hbone;
+    for (const auto& [flag, value] : {std::pair{"--snapshot", h.snapshot_file}, std::pair{"--identity", h.identity_dir},
+                                      std::pair{"--service", h.service}}) {
+      if (value.empty()) return Error{what, flag, "required with --hbone", {}};
+    }
+    if (!splitKey(h.service)) return Error{what, "--service", "'" + h.service + "' is not NS/NAME", "e.g. demo/server"};
+    if (!h.as.empty() && !splitKey(h.as)) return Error{what, "--as", "'" + h.as + "' is not NS/SA", "e.g. istio-ingress/gateway"};
+  } else if (o.target.empty()) {
+    return Error{what, "--target", "required", "or --hbone with --snapshot, --identity and --service"};
+  }
+  if (!o.source.empty()) {
+    ErrorCode ec;
+    asio::ip::make_address(o.source, ec);
+    if (ec) return Error{what, "--source", "'" + o.source + "' is not an IP address", "e.g. 10.0.0.5"};
+  }
   return true;
+}
+
+// HBONE mode: where each tunnel goes, round robin over the service's pods in the mesh that the
+// snapshot gives an app and an HBONE address.
+Result<std::vector<HboneTarget>> hboneTargets(const MeshView& view, const std::string& service) {
+  const auto& s = view.scenario;
+  const auto key = splitKey(service);
+  const auto id = key ? s.findService(key->first, key->second) : std::nullopt;
+  if (!id) {
+    std::vector<std::string> names;
+    for (const auto& svc : s.services) names.push_back(svc.key());
+    return Error{"find service", service, "the snapshot's scenario has no such service",
+                 models::suggestionHint(service, names, "services")};
+  }
+  std::vector<HboneTarget> out;
+  for (const auto w : s.services[*id].backends) {
+    for (const auto p : s.workload_pods[w]) {
+      if (view.modeOf(p) == models::MeshMode::None || !view.pod_app[p] || !view.pod_hbone[p]) continue;
+      out.push_back(HboneTarget{*view.pod_hbone[p], toString(*view.pod_app[p]), view.identityOf(p)});
+    }
+  }
+  if (out.empty()) {
+    return Error{"find endpoints", "service " + service,
+                 "no pod of it is in the mesh with an app and an HBONE address in the snapshot",
+                 "HBONE reaches ambient and sidecar pods; the snapshot lists their addresses (pod_app, pod_hbone)"};
+  }
+  return out;
+}
+
+Result<LoadResult> runHbone(asio::io_context& io, const LoadOptions& o, std::optional<asio::ip::address> source) {
+  const auto& h = *o.hbone;
+  auto snapshot = readSnapshotFile(h.snapshot_file);
+  if (!snapshot) return snapshot.error();
+  auto view = buildMeshView(std::move(snapshot).value());
+  if (!view) return view.error();
+  auto targets = hboneTargets(*view.value(), h.service);
+  if (!targets) return targets.error();
+  auto identity = readIdentityDir(h.identity_dir);
+  if (!identity) return identity.error();
+  std::optional<ServiceAccount> as;
+  if (const auto key = splitKey(h.as)) as = ServiceAccount{key->first, key->second};
+  auto cert = pickCertificate(identity.value(), as, "meshtwin-load --identity " + h.identity_dir);
+  if (!cert) return cert.error();
+  auto ctx = makeTlsContext(TlsRole::Client, TlsCredentials{cert.value(), identity->root}, {kAlpnH2}, h.clock);
+  if (!ctx) return ctx.error();
+  PoolOptions pool_options;
+  pool_options.bind_address = source;
+  HbonePool pool(io.get_executor(), pool_options);
+  pool.setClientContext(cert->identity, ctx.value());
+  const auto& scenario = view.value()->scenario;
+  const auto key = *splitKey(h.service);  // hboneTargets found it
+  const auto& service = scenario.services[*scenario.findService(key.first, key.second)];
+  HboneRequestInfo info;
+  info.forwarded_for = source ? source->to_string() : std::string("unknown");
+  info.host = serviceFqdn(service);
+  std::vector<std::unique_ptr<HboneLink>> links;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(o.connections); ++k)
+    links.push_back(std::make_unique<HboneLink>(pool, cert->identity, targets.value()[k % targets->size()], info));
+  return runOver(io, o, requestText(o, o.host.empty() ? serviceFqdn(service) : o.host), std::move(links),
+                 "service " + h.service, [&pool] { pool.closeAll(); });
 }
 
 }  // namespace
@@ -130,6 +362,9 @@ Result<LoadResult> runLoad(const LoadOptions& options) {
   // The default 50 us timer slack would be added to every measured latency.
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   asio::io_context io(1);
+  std::optional<asio::ip::address> source;
+  if (!options.source.empty()) source = asio::ip::make_address(options.source);
+  if (options.hbone) return runHbone(io, options, source);
   const auto colon = options.target.rfind(':');
   if (colon == std::string::npos) {
     return Error{"resolve target", options.target, "not host:port", "e.g. 127.0.0.1:8080"};
@@ -140,58 +375,29 @@ Result<LoadResult> runLoad(const LoadOptions& options) {
   ErrorCode ec;
   auto endpoints = resolver.resolve(host, options.target.substr(colon + 1), ec);
   if (ec) return Error{"resolve target", options.target, ec.message(), "check the host name and port"};
-
-  Run run{options, io, endpoints, {}, {}, {}, {}, false, {}, {}};
-  const auto body = static_cast<std::size_t>(options.request_bytes);
-  run.request = (body ? "POST " : "GET ") + options.path + " HTTP/1.1\r\nHost: " + options.target +
-                "\r\nUser-Agent: meshtwin-load\r\n" +
-                (body ? "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(body) + "\r\n"
-                      : std::string()) +
-                "\r\n" + std::string(body, 'x');
-  // Connections are set up before the timetable starts: connection set-up is not latency.
-  int connected = 0;
-  std::string connect_error;
-  for (int k = 0; k < options.connections; ++k) {
-    auto s = std::make_shared<tcp::socket>(io);
-    asio::connect(*s, endpoints, ec);
-    if (!ec) {
-      s->set_option(tcp::no_delay(true), ec);
-      ++connected;
-    } else {
-      connect_error = ec.message();
-      s->close();
-    }
-    run.sockets.push_back(std::move(s));
-  }
-  if (connected == 0) {
-    return Error{"connect", options.target, connect_error, "is the target listening? (meshtwin-app --port-file)"};
-  }
-  run.start = Clock::now() + std::chrono::milliseconds(1);
-  run.measure_from = run.start + options.warmup;
-  run.end = run.measure_from + options.duration;
-  asio::steady_timer watchdog(io, run.end + options.grace);
-  watchdog.async_wait([&run](const ErrorCode&) {
-    run.stopped = true;
-    for (auto& s : run.sockets) {
-      ErrorCode ignored;
-      s->close(ignored);
-    }
-  });
-  int running = options.connections;
-  for (int k = 0; k < options.connections; ++k) {
-    asio::co_spawn(io, run.connection(k), [&](std::exception_ptr) {
-      if (--running == 0) watchdog.cancel();
-    });
-  }
-  io.run();
-  run.result.measured = options.duration;
-  return std::move(run.result);
+  std::vector<std::unique_ptr<TcpLink>> links;
+  for (int k = 0; k < options.connections; ++k) links.push_back(std::make_unique<TcpLink>(io, endpoints, source));
+  return runOver(io, options, requestText(options, options.host.empty() ? options.target : options.host),
+                 std::move(links), options.target, {});
 }
+
+namespace {
+
+// "target 127.0.0.1:8080" or "service demo/server over HBONE", and " from IP" with --source.
+std::string describeTarget(const LoadOptions& o) {
+  std::string out = o.hbone ? "service " + o.hbone->service + " over HBONE" : "target " + o.target;
+  if (!o.source.empty()) out += " from " + o.source;
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json toJson(const LoadOptions& o, const LoadResult& r) {
   auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1e3; };
   const auto& h = r.latency_ns;
-  return {{"target", o.target},
+  return {{"target", o.hbone ? o.hbone->service : o.target},
+          {"transport", o.hbone ? "hbone" : "tcp"},
+          {"source", o.source},
           {"rps_target", o.rps},
           {"connections", o.connections},
           {"request_bytes", o.request_bytes},
@@ -216,8 +422,8 @@ nlohmann::json toJson(const LoadOptions& o, const LoadResult& r) {
 void printReport(std::ostream& out, const LoadOptions& o, const LoadResult& r) {
   const auto& h = r.latency_ns;
   auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1e3; };
-  out << fmt::format("target {}: {} connections, {:.0f} rps {} timetable, {}-byte requests, {:.1f} s measured\n",
-                     o.target, o.connections, o.rps, o.timetable == Timetable::Fixed ? "fixed" : "Poisson",
+  out << fmt::format("{}: {} connections, {:.0f} rps {} timetable, {}-byte requests, {:.1f} s measured\n",
+                     describeTarget(o), o.connections, o.rps, o.timetable == Timetable::Fixed ? "fixed" : "Poisson",
                      o.request_bytes, std::chrono::duration<double>(r.measured).count());
   out << fmt::format("requests: {} due, {} completed, {} errors; achieved {:.1f} rps\n", r.scheduled, r.completed,
                      r.errors, r.achievedRps());
@@ -232,11 +438,29 @@ int runLoadProgram(int argc, const char* const* argv, std::ostream& out, std::os
                "timetable at --rps over --connections keep-alive connections, sent when due even if earlier ones\n"
                "are still unanswered on other connections, and their latency is measured from the due time\n"
                "(no coordinated omission). Reports achieved rps, errors and p50/p90/p99/p99.9 in microseconds.\n"
+               "With --hbone each connection is instead an HBONE tunnel (HTTP/2 CONNECT over mTLS) with an identity\n"
+               "of the mesh straight to a pod of --service, as Istio's ingress gateway reaches ambient pods;\n"
+               "failures to open one are counted by cause (\"hbone: 401 DENY\", \"tls: ...\").\n"
                "Exit codes: 0 the run completed (errors are reported), 1 it could not run, 2 bad input.",
                "meshtwin-load"};
   LoadOptions o;
+  HboneLoad hbone;
+  bool hbone_mode = false;
   std::string size = "1KiB", duration = "30s", warmup = "0s", timetable = "fixed", json_file;
-  cli.add_option("--target", o.target, "host:port of the HTTP/1.1 server (or of a proxy in front of it)")->required();
+  auto* hbone_flag = cli.add_flag("--hbone", hbone_mode,
+                                  "HBONE mode: tunnels to the pods of --service (needs --snapshot, --identity)");
+  cli.add_option("--target", o.target, "host:port of the HTTP/1.1 server (or of a proxy in front of it)")
+      ->excludes(hbone_flag);
+  cli.add_option("--snapshot", hbone.snapshot_file, "HBONE mode: control-plane snapshot (`meshtwin snapshot`)")
+      ->needs(hbone_flag);
+  cli.add_option("--identity", hbone.identity_dir, "HBONE mode: identity directory (`meshtwin ca issue --out`)")
+      ->needs(hbone_flag);
+  cli.add_option("--service", hbone.service, "HBONE mode: NS/NAME of the service whose pods are loaded (round robin)")
+      ->needs(hbone_flag);
+  cli.add_option("--as", hbone.as, "HBONE mode: NS/SA of the identity to use when --identity holds several")
+      ->needs(hbone_flag);
+  cli.add_option("--source", o.source, "Bind every connection to this local IP (port 0) before connecting");
+  cli.add_option("--host", o.host, "Host header (default: --target, or the service's FQDN with --hbone)");
   cli.add_option("--rps", o.rps, "Requests per second over all connections")->capture_default_str();
   cli.add_option("--connections", o.connections, "Keep-alive connections")->capture_default_str();
   cli.add_option("--size", size, "Request body (POST), e.g. 1KiB; 0 sends GETs")->capture_default_str();
@@ -265,6 +489,7 @@ int runLoadProgram(int argc, const char* const* argv, std::ostream& out, std::os
   o.duration = nanoseconds(dur.value());
   o.warmup = nanoseconds(warm.value());
   o.timetable = timetable == "poisson" ? Timetable::Poisson : Timetable::Fixed;
+  if (hbone_mode) o.hbone = hbone;
   auto r = runLoad(o);
   if (!r) {
     err << "meshtwin-load: " << r.error().text() << "\n";

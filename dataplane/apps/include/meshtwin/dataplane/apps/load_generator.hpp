@@ -2,26 +2,45 @@
 // or Poisson timetable at the target rate), whether or not earlier requests have answered,
 // and its latency is measured from that due time. A slow response therefore delays and
 // charges the requests queued behind it instead of silently lowering the rate (no
-// coordinated omission, as in wrk2).
+// coordinated omission, as in wrk2). The requests go over plain TCP to --target, or (HBONE
+// mode) each connection is an HBONE tunnel to a pod of a service, opened with an identity of
+// the mesh the way Istio's ingress gateway reaches ambient pods; the timetable, the latency
+// and the error causes are the same for both.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "meshtwin/dataplane/apps/latency_histogram.hpp"
 #include "meshtwin/dataplane/ca.hpp"
+#include "meshtwin/dataplane/tls.hpp"
 
 namespace meshtwin::dataplane::apps {
 
 enum class Timetable { Fixed, Poisson };
 
+// HBONE mode: connection k is a CONNECT tunnel (HTTP/2 over mTLS) to pod k mod n of the
+// service's pods that the snapshot gives an app and an HBONE address (round robin), with
+// :authority the pod's app address and the peer verified as the pod's identity.
+struct HboneLoad {
+  std::string snapshot_file;  // `meshtwin snapshot`: the service's pods and where they listen
+  std::string identity_dir;   // `meshtwin ca issue`: the identity the tunnels are opened with
+  std::string service;        // "ns/name"
+  std::string as;             // "ns/sa": the identity of identity_dir to use; "": its only one
+  dataplane::Clock clock = systemNow;  // when peer certificates are verified (tests fix it)
+};
+
 struct LoadOptions {
-  std::string target;  // host:port
+  std::string target;              // host:port (TCP mode)
+  std::optional<HboneLoad> hbone;  // HBONE mode, instead of `target`
+  std::string source;  // local IP every connection binds (port 0) before connecting; "": any
+  std::string host;    // Host header; "": `target`, or in HBONE mode the service's FQDN
   double rps = 1000;   // over all connections
   int connections = 4;
   std::int64_t request_bytes = 1024;  // POST body; 0 sends a GET
@@ -45,7 +64,10 @@ struct LoadResult {
   [[nodiscard]] double achievedRps() const;
 };
 
-// Runs the load on the calling thread and returns when every connection is done.
+// Runs the load on the calling thread and returns when every connection is done. The
+// connections are opened before the timetable starts; when none opens, the run fails with
+// the reason, unless the destination answered the tunnels (an HBONE CONNECT denied by policy):
+// then every request counts that answer as its error, as it would an HTTP status.
 Result<LoadResult> runLoad(const LoadOptions& options);
 
 nlohmann::json toJson(const LoadOptions& options, const LoadResult& result);
