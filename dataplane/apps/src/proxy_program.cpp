@@ -55,6 +55,7 @@ Result<std::unique_ptr<RunningProxy>> createZtunnel(Executor ex, const ProxyOpti
   cfg.readiness_port = o.readiness_port;
   cfg.admin_port = o.admin_port;
   if (o.redirect_port >= 0) cfg.redirect_port = static_cast<std::uint16_t>(o.redirect_port);
+  cfg.inbound_at_pod_address = o.pod_addresses;
   cfg.log = std::move(log);
   auto z = Ztunnel::create(std::move(ex), std::move(cfg));
   if (!z) return z.error();
@@ -294,6 +295,9 @@ std::vector<ProxyKind> proxyKinds() {
                     "(pod, service) in plain listener mode, L4 policy, Istio's TCP metrics.",
                     [](CLI::App& sub, ProxyOptions& o) {
                       addRedirectPort(sub, o, ", the pod from the source address");
+                      sub.add_flag("--pod-addresses", o.pod_addresses,
+                                   "Bind each captured pod's HBONE listener at its pod_hbone address in the snapshot\n"
+                                   "(the pod's IP, port 15008) instead of --listen with an ephemeral port");
                     },
                     createZtunnel},
           ProxyKind{"waypoint",

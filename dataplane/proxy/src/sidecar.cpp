@@ -103,7 +103,12 @@ void Sidecar::stop() {
 void Sidecar::serveOutbound(std::shared_ptr<tcp::socket> socket, std::shared_ptr<const MeshView> view, ServiceId svc) {
   ErrorCode ec;
   socket->set_option(tcp::no_delay(true), ec);
-  HttpHandler handler = [this, view, svc](HttpRequestMsg req) { return outbound(view, svc, std::move(req)); };
+  // Routing is per request, on the snapshot applied last (as Envoy applies new routes and
+  // endpoints to requests on existing connections): a drained endpoint stops being picked.
+  HttpHandler handler = [this, view, svc](HttpRequestMsg req) {
+    auto current = view_ ? view_ : view;
+    return outbound(std::move(current), svc, std::move(req));
+  };
   asio::co_spawn(ex_, serveHttp(std::move(socket), std::move(handler)), asio::detached);
 }
 
@@ -151,7 +156,7 @@ Task<HttpResponseMsg> Sidecar::outbound(std::shared_ptr<const MeshView> view, Se
   // locality preference).
   const WorkloadIdentity source = view->identityOf(self);
   const UpstreamForwarder::EndpointPicker pick = [&](int attempt) {
-    return models::pickEndpoint(s, route.backend, std::nullopt, hash + static_cast<std::uint64_t>(attempt) * 7919U);
+    return models::pickEndpoint(s, view->state, route.backend, std::nullopt, hash + static_cast<std::uint64_t>(attempt) * 7919U);
   };
   auto res = co_await forwarder_->forward(view, source, req, route, pick, &chosen);
   if (res.flags != "UH") {

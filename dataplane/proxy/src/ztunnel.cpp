@@ -235,7 +235,9 @@ Result<bool> Ztunnel::apply(std::shared_ptr<const MeshView> view) {
       m.opened();
       m.closed();
     };
-    auto l = TlsListener::bind(ex_, {config_.listen_address, 0}, ctx->second, std::move(h), config_.pool.h2);
+    tcp::endpoint at{config_.listen_address, 0};
+    if (config_.inbound_at_pod_address && view->pod_hbone[p]) at = *view->pod_hbone[p];
+    auto l = TlsListener::bind(ex_, at, ctx->second, std::move(h), config_.pool.h2);
     if (!l) return l.error();
     l.value()->start();
     impl_->inbound[key] = l.value();

@@ -38,6 +38,10 @@ struct ZtunnelConfig {
   // rule; the original destination comes from getsockopt(SO_ORIGINAL_DST) and the source pod
   // from the connection's source address. Absent: plain listener mode only.
   std::optional<std::uint16_t> redirect_port;
+  // Bind each captured pod's HBONE listener at its pod_hbone address from the snapshot (the
+  // pod's own IP and 15008, as Istio's ztunnel does inside the pod's network namespace); false:
+  // listen_address with an ephemeral port, reported in ports() (loopback tests).
+  bool inbound_at_pod_address = false;
   // Where the admin listeners bind; port 0 takes an ephemeral port (Istio: 15020/15021/15000).
   std::uint16_t metrics_port = 0, readiness_port = 0, admin_port = 0;
   std::shared_ptr<spdlog::logger> log;  // null: spdlog's default logger

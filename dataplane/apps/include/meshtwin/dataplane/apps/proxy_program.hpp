@@ -35,6 +35,7 @@ struct ProxyOptions {
   std::uint16_t metrics_port = 15020, readiness_port = 15021, admin_port = 15000;
   std::uint16_t hbone_port = 15008;  // waypoint and sidecar: the inbound (HBONE / mTLS) listener
   int redirect_port = -1;            // ztunnel, sidecar: redirect mode's listener (Istio: 15001); -1 = off
+  bool pod_addresses = false;       // ztunnel: inbound listeners at the snapshot's pod_hbone addresses
   std::string ports_file;  // JSON with the bound addresses, rewritten after each apply
   std::string log_level = "info";
   int threads = 1;
