@@ -24,8 +24,10 @@ namespace {
 
 const std::string kScenario = "tests/data/testbed/two-zones.yaml";
 
-// What the machine has that a testbed could leave behind.
-std::set<std::string> machineInventory() {
+// What the machine has that a testbed named `name` could leave behind: namespaces, links,
+// cgroups and bpffs entries carrying the name (other privileged tests may run meanwhile and
+// make or remove their own).
+std::set<std::string> machineInventory(const std::string& name) {
   std::set<std::string> out;
   std::error_code ec;
   for (const auto& ns : testbed::listNetns("")) out.insert("netns " + ns);
@@ -39,6 +41,7 @@ std::set<std::string> machineInventory() {
   for (auto it = fs::directory_iterator("/sys/fs/bpf", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     out.insert("bpf " + it->path().filename().string());
   }
+  std::erase_if(out, [&](const std::string& e) { return e.find(name) == std::string::npos; });
   return out;
 }
 
@@ -102,7 +105,9 @@ TEST_CASE("testbed: up, measure and down; bytes per zone pair match the load; no
     return;
   }
   test::TempDir dir("testbed");
-  const auto before = machineInventory();
+  const std::string name = "t" + std::to_string(::getpid() % 100000);
+  const auto before = machineInventory(name);
+  CHECK(before.empty());
   {
     Testbed tb(dir.path.string());
     auto up = testbed::up(tb.o, {kScenario, 0, 30s});
@@ -142,7 +147,7 @@ TEST_CASE("testbed: up, measure and down; bytes per zone pair match the load; no
   same.name = "t" + std::to_string(::getpid() % 100000);
   same.state_root = dir.path.string();
   CHECK(testbed::leftovers(same).empty());
-  const auto after = machineInventory();
+  const auto after = machineInventory(name);
   std::vector<std::string> added, removed;
   std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
   std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(removed));
