@@ -102,7 +102,7 @@ Result<std::string> runCommand(const std::vector<std::string>& argv) {
                WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "is it installed? (scripts/install-deps.sh)" : ""};
 }
 
-Result<bool> ipBatch(const std::vector<std::string>& lines, bool force) {
+Result<bool> ipBatch(const std::vector<std::string>& lines, const std::string& netns) {
   if (lines.empty()) return true;
   char path[] = "/tmp/meshtwin-ip-batch-XXXXXX";
   const int fd = ::mkstemp(path);
@@ -116,7 +116,7 @@ Result<bool> ipBatch(const std::vector<std::string>& lines, bool force) {
     return Error{"write ip batch", path, std::strerror(errno)};
   }
   std::vector<std::string> argv{"ip"};
-  if (force) argv.push_back("-force");
+  if (!netns.empty()) argv.insert(argv.end(), {"-n", netns});
   argv.insert(argv.end(), {"-batch", path});
   auto r = runCommand(argv);
   ::unlink(path);

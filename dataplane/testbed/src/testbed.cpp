@@ -127,6 +127,12 @@ struct Context {
   models::Scenario scenario;
   Layout layout;
   std::map<std::string, PodId> pod_by_key;
+  models::MeshState phase_state;  // the plan's state in state.phase: set through setPhase
+
+  void setPhase(std::size_t phase) {
+    state.phase = phase;
+    phase_state = models::meshStateAt(scenario, phase);
+  }
 
   [[nodiscard]] std::string key(PodId p) const { return layout.podKey(scenario, p); }
   Result<PodId> pod(const std::string& key_text) const {
@@ -141,7 +147,7 @@ struct Context {
     if (auto it = state.pod_mode.find(key(p)); it != state.pod_mode.end()) {
       return models::meshModeFrom(it->second).value_or(MeshMode::None);
     }
-    return models::meshStateAt(scenario, state.phase).modeOf(scenario, p);
+    return phase_state.modeOf(scenario, p);
   }
   ProcessRecord* process(const std::string& name) {
     for (auto& p : state.processes) {
@@ -176,7 +182,8 @@ Result<Context> makeContext(const TestbedOptions& o, State state) {
   if (!scenario) return scenario.error();
   auto layout = makeLayout(scenario.value(), o.name, o.stateDir(), o.cgroup_mount);
   if (!layout) return layout.error();
-  Context c{std::move(state), std::move(text).value(), std::move(scenario).value(), std::move(layout).value(), {}};
+  Context c{std::move(state), std::move(text).value(), std::move(scenario).value(), std::move(layout).value(), {}, {}};
+  c.setPhase(c.state.phase);
   for (PodId p = 0; p < c.scenario.pods.size(); ++p) c.pod_by_key[c.key(p)] = p;
   return c;
 }
@@ -193,7 +200,7 @@ Result<Context> openTestbed(const TestbedOptions& o) {
 bool waypointPresent(const Context& c, PodId p) {
   const auto& pod = c.scenario.pods[p];
   if (pod.owner != models::Pod::Owner::Waypoint) return false;
-  const auto m = models::meshStateAt(c.scenario, c.state.phase);
+  const auto& m = c.phase_state;
   return pod.owner_id < m.waypoint_present.size() && m.waypoint_present[pod.owner_id];
 }
 
@@ -245,13 +252,11 @@ std::string findBinary(const TestbedOptions& o, const std::string& name) {
 
 Result<ProcessRecord*> startProcess(const TestbedOptions& o, Context& c, ProcessRecord rec, std::vector<std::string> argv) {
   if (auto r = makeCgroup(rec.cgroup); !r) return r.error();
-  rec.log = c.layout.logDir() + "/" + rec.name.substr(0, rec.name.find('/')) + "-" +
-            [&] {
-              std::string n = rec.name.substr(rec.name.find('/') + 1);
-              std::replace(n.begin(), n.end(), '/', '.');
-              return n;
-            }() +
-            ".log";
+  // "sidecar/data/back-0" -> logs/sidecar-data.back-0.log
+  std::string file = rec.name;
+  std::replace(file.begin(), file.end(), '/', '.');
+  file.replace(file.find('.'), 1, "-");
+  rec.log = c.layout.logDir() + "/" + file + ".log";
   auto pid = spawnProcess({std::move(argv), rec.netns, rec.cgroup, rec.log});
   if (!pid) return pid.error();
   rec.pid = pid.value();
@@ -379,12 +384,6 @@ Result<bool> waitReady(const Context& c, PodId p, std::chrono::milliseconds limi
 
 // ---------------------------------------------------------------------------- the network
 
-Result<bool> writeFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  if (!(out << text) || !out.flush()) return Error{"write", path, std::strerror(errno)};
-  return true;
-}
-
 Result<bool> buildNetwork(const TestbedOptions& o, const Context& c) {
   const auto& l = c.layout;
   std::vector<std::string> root{"netns add " + l.fabric_netns};
@@ -400,21 +399,7 @@ Result<bool> buildNetwork(const TestbedOptions& o, const Context& c) {
     fabric.push_back("address add " + n.gateway_ip + "/24 dev " + n.veth_fabric);
     fabric.push_back("link set " + n.veth_fabric + " up");
   }
-  // `ip -n NS -batch FILE` applies every line inside NS.
-  auto batchIn = [&](const std::string& ns, const std::vector<std::string>& lines) -> Result<bool> {
-    char path[] = "/tmp/meshtwin-ip-batch-XXXXXX";
-    const int fd = ::mkstemp(path);
-    if (fd < 0) return Error{"write ip batch", path, std::strerror(errno)};
-    ::close(fd);
-    std::string text;
-    for (const auto& line : lines) text += line + "\n";
-    if (auto w = writeFile(path, text); !w) return w;
-    auto r = runCommand({"ip", "-n", ns, "-batch", path});
-    ::unlink(path);
-    if (!r) return r.error();
-    return true;
-  };
-  if (auto r = batchIn(l.fabric_netns, fabric); !r) return r;
+  if (auto r = ipBatch(fabric, l.fabric_netns); !r) return r;
   if (auto r = runCommand({"ip", "netns", "exec", l.fabric_netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"}); !r) {
     return r.error();
   }
@@ -427,7 +412,7 @@ Result<bool> buildNetwork(const TestbedOptions& o, const Context& c) {
     }
     lines.push_back("link set eth0 up");
     lines.push_back("route add default via " + nl.gateway_ip);
-    if (auto r = batchIn(nl.netns, lines); !r) return r;
+    if (auto r = ipBatch(lines, nl.netns); !r) return r;
   }
   // Bytes per zone pair: a counting rule per ordered pair in the fabric's FORWARD path.
   std::string rules = "*filter\n:" + std::string(kZoneChain) + " - [0:0]\n-A FORWARD -j " + kZoneChain + "\n";
@@ -439,7 +424,7 @@ Result<bool> buildNetwork(const TestbedOptions& o, const Context& c) {
   }
   rules += "COMMIT\n";
   const auto rules_file = l.state_dir + "/fabric.rules";
-  if (auto w = writeFile(rules_file, rules); !w) return w;
+  if (auto w = dataplane::writeFileAtomically(rules_file, rules); !w) return w;
   if (auto r = runCommand({"ip", "netns", "exec", l.fabric_netns, "iptables-restore", "--noflush", rules_file}); !r) {
     return r.error();
   }
@@ -606,7 +591,7 @@ Result<json> status(const TestbedOptions& o) {
   auto ctx = openTestbed(o);
   if (!ctx) return ctx.error();
   auto& c = ctx.value();
-  const auto state = models::meshStateAt(c.scenario, c.state.phase);
+  const auto& state = c.phase_state;
   json procs = json::array();
   std::size_t alive = 0;
   for (const auto& p : c.state.processes) {
@@ -657,7 +642,7 @@ Result<bool> enroll(const TestbedOptions& o, const std::string& pod_key) {
     return fromBpf(*e);
   }
   c.state.pod_mode[pod_key] = "ambient";
-  if (models::meshStateAt(c.scenario, c.state.phase).modeOf(c.scenario, p) == MeshMode::Ambient) {
+  if (c.phase_state.modeOf(c.scenario, p) == MeshMode::Ambient) {
     c.state.pod_mode.erase(pod_key);
   }
   if (auto r = pushSnapshot(o, c); !r) return r;
@@ -682,10 +667,9 @@ Result<bool> unenroll(const TestbedOptions& o, const std::string& pod_key) {
 
 // -------------------------------------------------------------------------------- measure
 
-Result<std::vector<ZoneCounter>> readZoneCounters(const TestbedOptions& o) {
-  auto ctx = openTestbed(o);
-  if (!ctx) return ctx.error();
-  const auto& c = ctx.value();
+namespace {
+
+Result<std::vector<ZoneCounter>> readZoneCounters(const Context& c) {
   auto out = runCommand({"ip", "netns", "exec", c.layout.fabric_netns, "iptables", "-t", "filter", "-L", kZoneChain,
                          "-v", "-x", "-n", "-Z"});
   if (!out) return out.error();
@@ -707,8 +691,6 @@ Result<std::vector<ZoneCounter>> readZoneCounters(const TestbedOptions& o) {
   }
   return counters;
 }
-
-namespace {
 
 double entryRate(const models::EntryPoint& e) {
   if (e.load.empty()) return 0;
@@ -805,7 +787,7 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
     for (const auto& p : c.state.processes) cpu[p.name] = cgroupCpuUsec(p.cgroup).value_or(0);
     return cpu;
   };
-  if (auto r = readZoneCounters(o); !r) return r.error();
+  if (auto r = readZoneCounters(c); !r) return r.error();
   const auto cpu0 = cpuNow();
   const auto w0 = Clock::now();
   const auto step = std::chrono::seconds(5);
@@ -817,7 +799,7 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
   }
   const auto cpu1 = cpuNow();
   const double window_s = secondsSince(w0);
-  auto zones = readZoneCounters(o);
+  auto zones = readZoneCounters(c);
   if (!zones) return zones.error();
   Measurement out;
   for (const auto& p : c.state.processes) {
@@ -839,7 +821,7 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
   r.profile_kind = "testbed";
   r.seed = s.seed;
   models::PhaseReport ph;
-  ph.name = models::meshStateAt(s, c.state.phase).phase_name;
+  ph.name = c.phase_state.phase_name;
   ph.duration_s = window_s;
   for (const auto& l : loads) {
     auto text = readText(l.json_file);
@@ -908,6 +890,12 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
   return out;
 }
 
+Result<std::vector<ZoneCounter>> readZoneCounters(const TestbedOptions& o) {
+  auto ctx = openTestbed(o);
+  if (!ctx) return ctx.error();
+  return readZoneCounters(ctx.value());
+}
+
 // ----------------------------------------------------------------------------- apply-wave
 
 Result<WaveResult> applyWave(const TestbedOptions& o, std::size_t wave) {
@@ -929,7 +917,7 @@ Result<WaveResult> applyWave(const TestbedOptions& o, std::size_t wave) {
   }
   WaveResult res;
   res.wave = wave;
-  const auto before = models::meshStateAt(s, wave - 1);
+  const auto before = c.phase_state;
   const auto after = models::meshStateAt(s, wave);
   say(o, fmt::format("wave {} ({}): from phase {} to {}", wave, after.phase_name, wave - 1, wave));
   // Pods whose mode changes keep their old mode (an override) until their turn.
@@ -947,7 +935,7 @@ Result<WaveResult> applyWave(const TestbedOptions& o, std::size_t wave) {
     c.state.pod_mode[c.key(p)] = models::toString(a);
   }
   // 1. The waypoints the wave adds, ready before anything routes to them.
-  c.state.phase = wave;
+  c.setPhase(wave);
   for (PodId p = 0; p < s.pods.size(); ++p) {
     const auto& pod = s.pods[p];
     if (pod.owner != models::Pod::Owner::Waypoint) continue;

@@ -23,8 +23,9 @@ using dataplane::Result;
 // Runs argv[0] (looked up in PATH) and returns its stdout; a non-zero exit is an Error
 // carrying the command line and what it printed on stderr.
 Result<std::string> runCommand(const std::vector<std::string>& argv);
-// `ip -batch` over `lines` (one command each, without the leading "ip"): one process for many.
-Result<bool> ipBatch(const std::vector<std::string>& lines, bool force = false);
+// `ip [-n NETNS] -batch` over `lines` (one command each, without the leading "ip"): one process
+// for many, applied inside `netns` when one is named.
+Result<bool> ipBatch(const std::vector<std::string>& lines, const std::string& netns = "");
 
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is a path
