@@ -16,6 +16,9 @@ std::string privilegeHint(int err, const std::string& otherwise);
 // filesystem (pins can live only there, and this keeps a typo from creating folders elsewhere).
 std::optional<Error> makeBpffsDirs(const std::string& what, const std::string& dir);
 
+// Opens a cgroup v2 directory to attach programs to: the fd, or -1 with `error` set.
+int openCgroup(const std::string& cgroup, std::optional<Error>& error);
+
 struct PinItem {
   std::string name;  // file name under the directory
   int fd = -1;       // program or map

@@ -26,6 +26,15 @@ namespace meshtwin::bpf {
 
 namespace detail {
 
+int openCgroup(const std::string& cgroup, std::optional<Error>& error) {
+  const int fd = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    error = Error{"open cgroup", cgroup, std::strerror(err), "the path must be a cgroup v2 directory", err};
+  }
+  return fd;
+}
+
 std::string privilegeHint(int err, const std::string& otherwise) {
   return err == EPERM || err == EACCES ? "run as root (pins and cgroup links need CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)"
                                        : otherwise;
@@ -107,13 +116,10 @@ class Fd {
 std::string joinPath(const std::string& dir, const char* name) { return dir + "/" + name; }
 
 std::optional<Error> openCgroup(const std::string& cgroup, Fd& out) {
-  const int fd = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    return Error{"open cgroup", cgroup, std::strerror(err), "the path must be a cgroup v2 directory", err};
-  }
-  out.reset(fd);
-  return std::nullopt;
+  std::optional<Error> error;
+  const int fd = detail::openCgroup(cgroup, error);
+  if (fd >= 0) out.reset(fd);
+  return error;
 }
 
 // The cgroup v2 id of `cgroup` (what a cgroup link reports), from its file handle.

@@ -163,11 +163,9 @@ std::optional<Error> attachTo(bpf_program* prog, int fd, const std::string& cgro
 std::optional<Error> RedirectLoader::attachProxy(const std::string& cgroup) {
   if (!skel_) return Error{"attach the sockopt hook", "cgroup " + cgroup, "the programs are not loaded", "call load() first"};
   if (proxy_) return Error{"attach the sockopt hook", "cgroup " + cgroup, "already attached for this loader", {}};
-  const int fd = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    return Error{"open cgroup", cgroup, std::strerror(err), "the path must be a cgroup v2 directory", err};
-  }
+  std::optional<Error> open_error;
+  const int fd = detail::openCgroup(cgroup, open_error);
+  if (fd < 0) return open_error;
   auto links = std::make_unique<Links>();
   StepLog log;
   auto err = attachTo(skel_->progs.redirect_getsockopt, fd, cgroup, links->links);
@@ -180,11 +178,9 @@ std::optional<Error> RedirectLoader::attachProxy(const std::string& cgroup) {
 std::optional<Error> RedirectLoader::enroll(const std::string& cgroup) {
   if (!skel_) return Error{"enroll pod", "cgroup " + cgroup, "the programs are not loaded", "call load() first"};
   if (pods_.count(cgroup)) return Error{"enroll pod", "cgroup " + cgroup, "already enrolled", "unenroll it first"};
-  const int fd = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    return Error{"open cgroup", cgroup, std::strerror(err), "the path must be a cgroup v2 directory", err};
-  }
+  std::optional<Error> open_error;
+  const int fd = detail::openCgroup(cgroup, open_error);
+  if (fd < 0) return open_error;
   // Both or neither: connect4 without sockops would redirect connections whose original
   // destination the ztunnel could not read.
   auto links = std::make_unique<Links>();
