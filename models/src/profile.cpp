@@ -36,7 +36,8 @@ class ProfileReader {
   void read(const YAML::Node& root) {
     const std::string obj = "profile";
     if (!r_.isMap(root, obj, "the document")) return;
-    r_.checkKeys(root, obj, {"apiVersion", "kind", "metadata", "provenance", "components", "network", "pricing", "anchors"});
+    r_.checkKeys(root, obj, {"apiVersion", "kind", "metadata", "provenance", "components", "network", "pricing", "anchors",
+                          "calibration"});
     if (auto k = r_.str(root, "kind", obj, true); k && *k != "Profile")
       r_.error(root["kind"], obj, "kind \"" + *k + "\" is not a profile", "use kind: Profile");
     if (const auto md = root["metadata"]; md.IsDefined() && r_.isMap(md, obj, "metadata")) {
@@ -69,8 +70,9 @@ class ProfileReader {
       r_.error(root, obj, "missing required field \"components\"", "give sidecar, ztunnel and waypoint");
     }
     if (const auto net = root["network"]; net.IsDefined() && r_.isMap(net, obj, "network")) {
-      r_.checkKeys(net, obj, {"hboneOverheadPerStream", "tlsOverhead"});
+      r_.checkKeys(net, obj, {"hboneOverheadPerStream", "tlsOverhead", "messageOverhead"});
       param(net, "hboneOverheadPerStream", "network", p_.network.hbone_overhead_bytes_per_stream, parseBytes);
+      param(net, "messageOverhead", "network", p_.network.message_overhead_bytes, parseBytes);
       paramFraction(net, "tlsOverhead", "network", p_.network.tls_overhead_fraction);
     }
     if (const auto pr = root["pricing"]; pr.IsDefined() && r_.isMap(pr, obj, "pricing")) {
@@ -102,7 +104,8 @@ class ProfileReader {
     }
     if (!r_.isMap(n, obj, name.c_str())) return;
     r_.checkKeys(n, obj, {"workerThreads", "cpuPerRequest", "cpuPerKiB", "cpuPerConnection", "memoryBase",
-                          "memoryPerConnection", "memoryPerEndpoint", "requests", "limits"});
+                          "memoryPerConnection", "memoryPerEndpoint", "latencyPerPass", "latencyPerPassP99",
+                          "requests", "limits"});
     std::int64_t workers = c.worker_threads;
     param(n, "workerThreads", name, workers, parseCount);
     c.worker_threads = static_cast<int>(workers);
@@ -112,6 +115,8 @@ class ProfileReader {
     param(n, "memoryBase", name, c.memory_base_bytes, parseBytes, true);
     param(n, "memoryPerConnection", name, c.memory_per_connection_bytes, parseBytes, true);
     param(n, "memoryPerEndpoint", name, c.memory_per_endpoint_bytes, parseBytes, true);
+    param(n, "latencyPerPass", name, c.latency_per_pass_ns, parseDurationNs);
+    param(n, "latencyPerPassP99", name, c.latency_per_pass_p99_ns, parseDurationNs);
     auto side = [&](const char* key, std::int64_t& cpu, std::int64_t& mem) {
       const auto m = n[key];
       if (!m.IsDefined() || !r_.isMap(m, obj, key)) return;

@@ -211,6 +211,18 @@ class PhaseSim {
   void countReset() {
     if (measuring(sim_.now())) ++resets_;
   }
+  // The latency of one pass through a proxy station beyond its CPU work (0 for apps).
+  std::int64_t passLatency(std::size_t station) {
+    const auto* prof = hot_[station].profile;
+    if (!prof || prof->latency_per_pass_ns <= 0) return 0;
+    const auto mean = static_cast<double>(prof->latency_per_pass_ns);
+    engine::LogNormal ln;
+    if (prof->latency_per_pass_p99_ns > prof->latency_per_pass_ns &&
+        engine::LogNormal::fromMeanP99(mean, static_cast<double>(prof->latency_per_pass_p99_ns), ln)) {
+      return static_cast<std::int64_t>(ln.sample(pass_rng_));
+    }
+    return prof->latency_per_pass_ns;
+  }
   // Why a new mTLS handshake with a proxy on node n fails now, if it does.
   std::optional<std::string> handshakeBlocked(models::NodeId n) const;
 
@@ -266,6 +278,7 @@ class PhaseSim {
   const std::function<bool()>* cancelled_;  // the caller's cancel poll, or null
   engine::Simulator sim_;
   std::vector<detail::NodeCpu> nodes_;
+  detail::NodeCpu host_cpu_;  // all nodes' stations when SimOptions::host_vcpus > 0
   std::vector<std::pair<double, double>> node_free_;  // cpu millicores, memory bytes
   std::vector<std::unique_ptr<detail::Station>> stations_;
   struct StationInfo {
@@ -290,6 +303,7 @@ class PhaseSim {
   std::vector<std::optional<std::size_t>> ztunnel_station_;  // per node
   PoolTable pools_;
   std::vector<engine::RngStream> workload_rng_, entry_rng_;
+  engine::RngStream pass_rng_{0};  // seeded in build()
   std::int64_t measure_from_ = 0, measure_to_ = 0, end_ns_ = 0;
   bool arrivals_open_ = true;
   std::vector<engine::LatencyHistogram> entry_hist_;
@@ -426,6 +440,13 @@ struct CallFlow final : detail::StationClient {
   // The proxy at `at_station` is done with the request (forward) or the response (back).
   void served(bool ok) override {
     if (!ok) return fail(failureOf(at_station));
+    if (const auto d = ps.passLatency(at_station); d > 0) {
+      ps.sim().schedule(d, [this] { proceed(); });
+      return;
+    }
+    proceed();
+  }
+  void proceed() {
     if (returning) return backward();
     if (deny_hop == pos - 1) return fail(deny_cause);
     forward();
@@ -468,12 +489,13 @@ struct CallFlow final : detail::StationClient {
     const auto& net = s.network;
     const auto& prof = s.profile.network;
     double wire = static_cast<double>(bytes);
+    wire += static_cast<double>(prof.message_overhead_bytes);
     if (h.tunnel == Tunnel::Hbone) wire += static_cast<double>(prof.hbone_overhead_bytes_per_stream) / 2;
     if (h.tunnel != Tunnel::Plaintext) wire *= 1 + prof.tls_overhead_fraction;
     const auto to_zone = s.nodes[h.node].zone;
     const auto from_zone = h.from_node ? s.nodes[*h.from_node].zone : entry_zone;  // ingress: the client's zone
     // Bytes belong to the window of the call that sends them, so each call counts whole.
-    if (ps.measuring(started)) {
+    if (ps.measuring(started) && (h.from_node || ps.o_.count_entry_zone_bytes)) {
       if (is_forward) ps.addZoneBytes(from_zone, to_zone, wire);
       else ps.addZoneBytes(to_zone, from_zone, wire);
     }
@@ -624,7 +646,9 @@ Pool* PhaseSim::poolFor(std::size_t from_station, std::size_t to_station, PodId 
 
 std::size_t PhaseSim::newStation(const models::ComponentProfile* prof, std::string kind, std::string name,
                                  models::NodeId node, int servers, int queue_limit) {
-  stations_.push_back(std::make_unique<detail::Station>(sim_, &nodes_[node], servers, queue_limit));
+  detail::NodeCpu* cpu = o_.host_vcpus > 0 ? &host_cpu_ : &nodes_[node];
+  if (kind == "app" && !o_.app_service_is_cpu) cpu = nullptr;  // its service time is a wait
+  stations_.push_back(std::make_unique<detail::Station>(sim_, cpu, servers, queue_limit));
   if (sim_.now() >= measure_from_ && measure_from_ > 0) stations_.back()->startMeasuring();
   hot_.push_back({prof, kind == "ztunnel"});
   info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX, std::nullopt});
@@ -744,6 +768,8 @@ void PhaseSim::terminatePod(PodId p) {
 
 void PhaseSim::build() {
   nodes_.resize(s_.nodes.size());
+  host_cpu_.vcpus = o_.host_vcpus;
+  pass_rng_ = engine::RngStream(seed_, "proxy-pass-latency");
   node_free_.resize(s_.nodes.size());
   zone_bytes_.assign(s_.zones.size() * s_.zones.size(), 0.0);
   zone_pair_used_.assign(s_.zones.size() * s_.zones.size(), 0);

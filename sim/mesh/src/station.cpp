@@ -68,6 +68,10 @@ void Station::submit(std::int64_t work_ns, StationClient* client) {
 
 void Station::start(Job job) {
   ++busy_;
+  if (!node_) {  // a wait, not CPU work
+    sim_.schedule(job.work_ns, [this, c = job.client] { finish(c); });
+    return;
+  }
   ++node_->busy;
   const double speed = std::min(1.0, node_->vcpus / static_cast<double>(node_->busy));
   const auto service_ns = static_cast<std::int64_t>(static_cast<double>(job.work_ns) / speed);
@@ -80,7 +84,7 @@ void Station::finish(StationClient* client) {
   const auto arrived = client->station_arrived_ns;
   touch();
   --busy_;
-  --node_->busy;
+  if (node_) --node_->busy;
   if (measuring_ && arrived >= measure_start_) {
     ++completions_;
     sojourn_sum_ns_ += static_cast<double>(sim_.now() - arrived);

@@ -37,6 +37,8 @@ class StationClient {
 class alignas(64) Station {
  public:
 
+  // A station whose `node` is null does no CPU work: its jobs are waits (an app's service
+  // time when it is I/O), neither slowed by a busy node nor counted as work.
   Station(engine::Simulator& sim, NodeCpu* node, int servers, int queue_limit)
       : sim_(sim), node_(node), servers_(std::max(1, servers)), queue_limit_(queue_limit) {}
 

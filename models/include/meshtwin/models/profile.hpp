@@ -37,12 +37,20 @@ struct ComponentProfile {
   std::int64_t memory_base_bytes = 0;
   std::int64_t memory_per_connection_bytes = 0;
   std::int64_t memory_per_endpoint_bytes = 0;  // configuration held per known endpoint
+  // Time a message spends passing the proxy beyond its CPU work (waking a worker, socket
+  // hand-offs), per direction; it delays, it does not occupy a worker. Lognormal with this
+  // mean and p99 (p99 0: constant). 0 in published profiles; `meshtwin calibrate` measures it.
+  std::int64_t latency_per_pass_ns = 0;
+  std::int64_t latency_per_pass_p99_ns = 0;
   ResourceDefaults resources;
 };
 
 struct NetworkProfile {
   std::int64_t hbone_overhead_bytes_per_stream = 0;  // CONNECT headers, frames
   double tls_overhead_fraction = 0;                  // record headers and tags per byte
+  // Bytes a request or response message adds on the wire beyond its payload (HTTP headers,
+  // TCP/IP headers and ACKs); 0 in published profiles.
+  std::int64_t message_overhead_bytes = 0;
 };
 
 struct PricingProfile {

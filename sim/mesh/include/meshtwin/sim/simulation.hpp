@@ -33,6 +33,16 @@ struct SimOptions {
   std::int64_t request_timeout_ns = 15'000'000'000;  // Envoy's default route timeout: slower calls are 503s
   std::int64_t node_failure_detection_ns = 40'000'000'000;  // node-monitor-grace-period: a lost node's pods stay endpoints this long
   std::int64_t certificate_backdate_ns = 300'000'000'000;   // assumption: workload certificates' NotBefore is backdated 5 min
+  // The testbed's conditions, for validation against it (defaults model a cluster):
+  // > 0: every node's stations share one host of this many vCPUs (the testbed runs all its
+  // nodes on one machine), instead of each node its own pool's vCPUs.
+  double host_vcpus = 0;
+  // false: an app's service time is a wait (a timer, I/O), not CPU work: it neither counts
+  // as app CPU nor slows down when the node is busy (the testbed's workload app sleeps).
+  bool app_service_is_cpu = true;
+  // false: bytes between the entry client and the first hop are not counted per zone pair
+  // (the testbed's ingress sits outside every zone).
+  bool count_entry_zone_bytes = true;
 };
 
 // Called after each phase with (phases done, phases in all); return false to cancel.
