@@ -802,8 +802,12 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
   auto zones = readZoneCounters(c);
   if (!zones) return zones.error();
   Measurement out;
+  std::map<std::string, std::size_t> connections;  // while the load generators still hold theirs
   for (const auto& p : c.state.processes) {
-    if (auto mem = processMemory(p.pid); mem && processAlive(p.pid, p.start_time)) out.memory[p.name] = *mem;
+    if (auto mem = processMemory(p.pid); mem && processAlive(p.pid, p.start_time)) {
+      out.memory[p.name] = *mem;
+      connections[p.name] = establishedConnections(p.pid);
+    }
   }
   // The load generators stop on their own after the window and the grace for late replies.
   for (auto& l : loads) {
@@ -850,6 +854,7 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
     const double usec = a != cpu0.end() && b != cpu1.end() && b->second >= a->second ? double(b->second - a->second) : 0;
     const double milli = usec / (window_s * 1e3);
     const double mem = out.memory.count(p.name) ? static_cast<double>(out.memory[p.name].rss_bytes) : 0;
+    out.processes[p.name] = {p.role, milli, connections.count(p.name) ? connections[p.name] : 0};
     u.instances += 1;
     u.cpu_millicores += milli;
     u.memory_bytes += mem;

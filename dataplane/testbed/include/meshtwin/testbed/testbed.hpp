@@ -76,6 +76,12 @@ struct Measurement {
   models::Report report;
   std::vector<ZoneCounter> zone_counters;  // including pairs that carried nothing
   std::map<std::string, ProcessMemory> memory;  // by process name (RSS and PSS)
+  struct ProcessFigures {
+    std::string role;  // app | sidecar | ztunnel | waypoint
+    double cpu_millicores = 0;
+    std::size_t connections = 0;  // established TCP connections at the end of the window
+  };
+  std::map<std::string, ProcessFigures> processes;  // by process name
 };
 // Runs the scenario's entry points against the testbed (open loop, from outside the cluster,
 // as the ingress gateway: HBONE straight to the destination pods) and measures one phase.
