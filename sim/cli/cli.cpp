@@ -14,7 +14,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       "meshtwin checks it and predicts what every wave does to cost, latency and errors.\n"
       "For the embedded data plane it also keeps the mesh's CA (`ca`) and writes the\n"
       "control-plane snapshot the proxies run on (`snapshot`), and runs a scenario's data plane\n"
-      "on this machine to measure it (`testbed`).",
+      "on this machine to measure it (`testbed`), fits the simulator's profile from it (`calibrate`)\n"
+      "and publishes the simulator's error against it (`validate`).",
       "meshtwin"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("meshtwin ") + MESHTWIN_VERSION);
@@ -100,6 +101,64 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 
   auto testbed = addTestbedCommands(app, out, err);
 
+  CalibrateOptions cal;
+  auto* cal_cmd = app.add_subcommand(
+      "calibrate",
+      "Measure the embedded proxies on the testbed (root) and fit the profile the simulator uses: CPU per\n"
+      "request and per KiB (cgroup CPU at several loads and payloads, against the simulator's own work\n"
+      "accounting), CPU per connection (TLS handshakes), memory base, per connection and per endpoint\n"
+      "(RSS), latency per pass through each proxy and its spread, and the wire overheads (fabric byte\n"
+      "counters). Writes a profile with the raw points and prints the fit quality.\n"
+      "Exit codes: 0 written, 1 the testbed failed, 2 bad input.");
+  cal_cmd->add_option("-o,--out", cal.out_file, "Profile to write (default: models/profiles/embedded-<host>.yaml)");
+  cal_cmd->add_option("--base-profile", cal.base_profile,
+                      "Profile whose worker threads, resource requests and pricing are kept")
+      ->capture_default_str();
+  cal_cmd->add_option("--duration", cal.duration, "Measured time per point")->capture_default_str();
+  cal_cmd->add_option("--warmup", cal.warmup, "Load before each point is measured")->capture_default_str();
+  cal_cmd->add_option("--handshakes", cal.handshakes, "TLS handshakes timed for the connection cost")
+      ->check(CLI::Range(10, 100000))
+      ->capture_default_str();
+  cal_cmd->add_flag("--quick", cal.quick, "Fewer points (3 per phase instead of 6): for CI");
+  cal_cmd->add_option("--name", cal.name, "Testbed name used while calibrating")->capture_default_str();
+  cal_cmd->add_option("--bin-dir", cal.bin_dir, "Where meshtwin-proxy, meshtwin-app and meshtwin-load are");
+
+  ValidateOptions val;
+  auto* val_cmd = app.add_subcommand(
+      "validate",
+      "Run the scenario's baseline and each wave on the testbed (root) and in the simulator with the same\n"
+      "profile, and compare every figure: CPU and memory per proxy kind, p50/p90/p99 per entry point, error\n"
+      "rate, bytes per cross-zone pair; predicted, measured and relative error, as a table, JSON and an HTML\n"
+      "page with a chart per figure across the waves.\n"
+      "Exit codes: 0 every gated figure within its tolerance, 1 one is not (or the testbed failed), 2 bad input.");
+  val_cmd->add_option("SCENARIO", val.scenario, "Scenario file (meshtwin/v1 YAML)")->required();
+  val_cmd->add_option("--profile", val.profile, "Profile to predict with, e.g. models/profiles/embedded-HOST.yaml "
+                                                "(default: the scenario's)");
+  val_cmd->add_option("--loads", val.loads, "Entry-rate multipliers, each measured in every phase, e.g. 0.5,1")
+      ->delimiter(',')
+      ->capture_default_str();
+  val_cmd->add_option("--duration", val.duration, "Measured time per phase and load")->capture_default_str();
+  val_cmd->add_option("--warmup", val.warmup, "Load before measuring")->capture_default_str();
+  val_cmd->add_option("--phases", val.phases, "Validate only the first N phases (baseline = 1)");
+  val_cmd->add_option("--tol-cpu", val.tol.cpu, "Tolerance on CPU per proxy kind (fraction)")->capture_default_str();
+  val_cmd->add_option("--tol-memory", val.tol.memory, "Tolerance on memory per proxy kind")->capture_default_str();
+  val_cmd->add_option("--tol-p50", val.tol.p50, "Tolerance on p50 latency")->capture_default_str();
+  val_cmd->add_option("--tol-p90", val.tol.p90, "Tolerance on p90 latency")->capture_default_str();
+  val_cmd->add_option("--tol-p99", val.tol.p99, "Tolerance on p99 latency")->capture_default_str();
+  val_cmd->add_option("--tol-bytes", val.tol.bytes, "Tolerance on bytes per cross-zone pair")->capture_default_str();
+  val_cmd->add_option("--tol-error-rate", val.tol.error_rate, "Tolerance on the error rate (absolute fraction)")
+      ->capture_default_str();
+  val_cmd->add_option("--min-cpu", val.tol.min_cpu_millicores, "CPU below this many millicores is not gated")
+      ->capture_default_str();
+  val_cmd->add_option("--min-bytes", val.tol.min_bytes, "Zone-pair bytes below this are not gated")->capture_default_str();
+  val_cmd->add_option("--json", val.json_file, "Also write the validation report as JSON to FILE");
+  val_cmd->add_option("--html", val.html_file, "Also write an HTML page with plots to FILE");
+  val_cmd->add_option("-o,--output", val.output, "Output format on stdout")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  val_cmd->add_option("--name", val.name, "Testbed name used while validating")->capture_default_str();
+  val_cmd->add_option("--bin-dir", val.bin_dir, "Where meshtwin-proxy, meshtwin-app and meshtwin-load are");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -132,6 +191,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   if (ca_issue_cmd->parsed()) return runCaIssue(ca_issue, out, err);
   if (snap_cmd->parsed()) return runSnapshot(snap, out, err);
   if (auto rc = testbed()) return *rc;
+  if (cal_cmd->parsed()) return runCalibrate(cal, out, err);
+  if (val_cmd->parsed()) return runValidate(val, out, err);
   return kExitBadInput;
 }
 

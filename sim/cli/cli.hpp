@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -74,6 +75,36 @@ int runSnapshot(const SnapshotOptions& opts, std::ostream& out, std::ostream& er
 // `meshtwin testbed up|down|status|measure|apply-wave|enroll|unenroll`, registered on `app`;
 // the returned function runs the one that was parsed (nullopt when none was).
 std::function<std::optional<int>()> addTestbedCommands(CLI::App& app, std::ostream& out, std::ostream& err);
+
+struct CalibrateOptions {
+  std::string out_file;  // default models/profiles/embedded-<host>.yaml
+  std::string base_profile = "istio-1.24-published";  // worker threads, resources and pricing come from it
+  std::string name = "mtcal";  // the testbed's name
+  std::string bin_dir;
+  std::string duration = "4s", warmup = "1s";  // per point
+  int handshakes = 400;
+  bool quick = false;  // fewer points (CI)
+};
+int runCalibrate(const CalibrateOptions& opts, std::ostream& out, std::ostream& err);
+
+struct Tolerances {  // relative errors, as fractions; error rate in absolute points
+  double cpu = 0.15, memory = 0.10, p50 = 0.10, p90 = 0.15, p99 = 0.20, bytes = 0.02, error_rate = 0.01;
+  // Figures smaller than these are shown but not held to a tolerance (noise dominates).
+  double min_cpu_millicores = 5, min_bytes = 100'000;
+};
+struct ValidateOptions {
+  std::string scenario;
+  std::string profile;  // default: the scenario's
+  std::vector<double> loads{1.0};  // entry-rate multipliers, each measured in every phase
+  std::string duration = "8s", warmup = "2s";  // per measurement
+  int phases = -1;  // how many phases (baseline + waves); -1 = all
+  Tolerances tol;
+  std::string json_file, html_file;
+  std::string output = "table";  // table | json
+  std::string name = "mtval";
+  std::string bin_dir;
+};
+int runValidate(const ValidateOptions& opts, std::ostream& out, std::ostream& err);
 
 // One phase of a report as the table `simulate` prints (the testbed's `measure` prints the same).
 void printPhase(const models::PhaseReport& p, std::ostream& out);

@@ -1,0 +1,39 @@
+// What `meshtwin calibrate` and `meshtwin validate` share: the simulator set up as the
+// testbed runs (one host's vCPUs for every node, apps that wait rather than compute, the
+// ingress outside every zone), scaled entry loads, and where a run happened.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+#include "meshtwin/models/profile.hpp"
+#include "meshtwin/models/scenario.hpp"
+#include "meshtwin/sim/simulation.hpp"
+
+namespace meshtwin::cli {
+
+// The simulator's options for predicting a testbed measurement of `measured_ns` after
+// `warmup_ns`: the testbed's nodes share this machine's CPUs, its workload app's service
+// time is a timer, and its ingress gateway is outside the zones.
+sim::SimOptions testbedSimOptions(std::int64_t measured_ns, std::int64_t warmup_ns, std::uint64_t seed = 0);
+// CPUs this process may run on (what the testbed's processes share).
+double hostVcpus();
+// The scenario's network as the testbed has it: its links are veth pairs through a fabric
+// namespace with no emulated delay, so the scenario's round-trip times are set to 0 (the
+// few microseconds a veth hop takes are part of the calibrated latency per pass).
+void useTestbedNetwork(models::Scenario& s);
+// Multiplies every entry point's offered load.
+void scaleLoad(models::Scenario& s, double factor);
+// The component profile of a kind ("sidecar", "ztunnel", "waypoint").
+models::ComponentProfile& componentOf(models::Profile& p, const std::string& kind);
+std::string hostName();
+std::string gitCommit();  // of the working directory's repository, else the build's, else ""
+std::string nowIso();     // UTC, e.g. 2026-11-22T10:00:00Z
+
+// A profile as loadProfile reads it back: every parameter with its basis, ref and note, and
+// `calibration` (the raw points and fit quality) appended when given.
+std::string writeProfileYaml(const models::Profile& p, const YAML::Node& calibration = YAML::Node());
+
+}  // namespace meshtwin::cli
