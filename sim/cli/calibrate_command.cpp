@@ -584,8 +584,7 @@ std::string writeProfileYaml(const models::Profile& p, const YAML::Node& calibra
   e << YAML::EndMap;
   e << YAML::Key << "components" << YAML::Value << YAML::BeginMap;
   for (const char* k : kKinds) {
-    auto copy = p;
-    const auto& c = componentOf(copy, k);
+    const auto& c = componentOf(p, k);
     const std::string pre = std::string(k) + ".";
     e << YAML::Key << k << YAML::Value << YAML::BeginMap;
     param("workerThreads", pre + "workerThreads", std::to_string(c.worker_threads));

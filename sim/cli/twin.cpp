@@ -51,11 +51,15 @@ void scaleLoad(models::Scenario& s, double factor) {
   }
 }
 
-models::ComponentProfile& componentOf(models::Profile& p, const std::string& kind) {
+const models::ComponentProfile& componentOf(const models::Profile& p, const std::string& kind) {
   if (kind == "sidecar") return p.sidecar;
   if (kind == "ztunnel") return p.ztunnel;
   if (kind == "waypoint") return p.waypoint;
   throw std::invalid_argument("no component profile \"" + kind + "\"");
+}
+
+models::ComponentProfile& componentOf(models::Profile& p, const std::string& kind) {
+  return const_cast<models::ComponentProfile&>(componentOf(static_cast<const models::Profile&>(p), kind));
 }
 
 std::string hostName() {

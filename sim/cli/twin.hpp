@@ -28,6 +28,7 @@ void useTestbedNetwork(models::Scenario& s);
 void scaleLoad(models::Scenario& s, double factor);
 // The component profile of a kind ("sidecar", "ztunnel", "waypoint").
 models::ComponentProfile& componentOf(models::Profile& p, const std::string& kind);
+const models::ComponentProfile& componentOf(const models::Profile& p, const std::string& kind);
 std::string hostName();
 std::string gitCommit();  // of the working directory's repository, else the build's, else ""
 std::string nowIso();     // UTC, e.g. 2026-11-22T10:00:00Z

@@ -120,10 +120,11 @@ int runValidate(const ValidateOptions& o, std::ostream& out, std::ostream& err) 
   }
   if (auto r = testbed::down(tb); !r) return fail("testbed down", r.error());
   v.seconds = elapsed();
-  if (o.output == "json") out << toJson(v).dump(2) << "\n";
+  const auto json_text = toJson(v).dump(2) + "\n";
+  if (o.output == "json") out << json_text;
   else printValidation(v, out);
   if (!o.json_file.empty()) {
-    if (auto w = dataplane::writeFileAtomically(o.json_file, toJson(v).dump(2) + "\n"); !w) return fail("write", w.error());
+    if (auto w = dataplane::writeFileAtomically(o.json_file, json_text); !w) return fail("write", w.error());
   }
   if (!o.html_file.empty()) {
     if (auto w = dataplane::writeFileAtomically(o.html_file, validationHtml(v)); !w) return fail("write", w.error());

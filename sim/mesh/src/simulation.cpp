@@ -213,15 +213,9 @@ class PhaseSim {
   }
   // The latency of one pass through a proxy station beyond its CPU work (0 for apps).
   std::int64_t passLatency(std::size_t station) {
-    const auto* prof = hot_[station].profile;
-    if (!prof || prof->latency_per_pass_ns <= 0) return 0;
-    const auto mean = static_cast<double>(prof->latency_per_pass_ns);
-    engine::LogNormal ln;
-    if (prof->latency_per_pass_p99_ns > prof->latency_per_pass_ns &&
-        engine::LogNormal::fromMeanP99(mean, static_cast<double>(prof->latency_per_pass_p99_ns), ln)) {
-      return static_cast<std::int64_t>(ln.sample(pass_rng_));
-    }
-    return prof->latency_per_pass_ns;
+    const auto* d = hot_[station].pass;
+    if (!d) return 0;
+    return d->spread ? static_cast<std::int64_t>(d->ln.sample(pass_rng_)) : d->mean_ns;
   }
   // Why a new mTLS handshake with a proxy on node n fails now, if it does.
   std::optional<std::string> handshakeBlocked(models::NodeId n) const;
@@ -294,8 +288,16 @@ class PhaseSim {
   std::vector<StationInfo> info_;
   // Per station, what every hop reads, packed apart from info_ (whose entries hold two
   // strings): in a 10,000-pod mesh the stations do not fit in cache.
+  // A proxy kind's latency per pass, solved once per run (null in StationHot: none).
+  struct PassDelay {
+    std::int64_t mean_ns = 0;
+    bool spread = false;  // lognormal with the profile's p99, else constant
+    engine::LogNormal ln;
+  };
+  std::array<PassDelay, 3> pass_delay_;  // sidecar, ztunnel, waypoint
   struct StationHot {
     const models::ComponentProfile* profile = nullptr;
+    const PassDelay* pass = nullptr;
     bool ztunnel = false;  // kind "ztunnel": pools per source workload
   };
   std::vector<StationHot> hot_;
@@ -650,7 +652,11 @@ std::size_t PhaseSim::newStation(const models::ComponentProfile* prof, std::stri
   if (kind == "app" && !o_.app_service_is_cpu) cpu = nullptr;  // its service time is a wait
   stations_.push_back(std::make_unique<detail::Station>(sim_, cpu, servers, queue_limit));
   if (sim_.now() >= measure_from_ && measure_from_ > 0) stations_.back()->startMeasuring();
-  hot_.push_back({prof, kind == "ztunnel"});
+  const PassDelay* pass = nullptr;
+  const models::ComponentProfile* kinds[] = {&s_.profile.sidecar, &s_.profile.ztunnel, &s_.profile.waypoint};
+  for (std::size_t k = 0; k < 3; ++k)
+    if (prof == kinds[k] && pass_delay_[k].mean_ns > 0) pass = &pass_delay_[k];
+  hot_.push_back({prof, pass, kind == "ztunnel"});
   info_.push_back({std::move(kind), std::move(name), node, prof, 0, sim_.now(), INT64_MAX, std::nullopt});
   return stations_.size() - 1;
 }
@@ -770,6 +776,14 @@ void PhaseSim::build() {
   nodes_.resize(s_.nodes.size());
   host_cpu_.vcpus = o_.host_vcpus;
   pass_rng_ = engine::RngStream(seed_, "proxy-pass-latency");
+  const models::ComponentProfile* kinds[] = {&s_.profile.sidecar, &s_.profile.ztunnel, &s_.profile.waypoint};
+  for (std::size_t k = 0; k < 3; ++k) {
+    auto& d = pass_delay_[k];
+    d.mean_ns = std::max<std::int64_t>(0, kinds[k]->latency_per_pass_ns);
+    d.spread = d.mean_ns > 0 && kinds[k]->latency_per_pass_p99_ns > d.mean_ns &&
+               engine::LogNormal::fromMeanP99(static_cast<double>(d.mean_ns),
+                                              static_cast<double>(kinds[k]->latency_per_pass_p99_ns), d.ln);
+  }
   node_free_.resize(s_.nodes.size());
   zone_bytes_.assign(s_.zones.size() * s_.zones.size(), 0.0);
   zone_pair_used_.assign(s_.zones.size() * s_.zones.size(), 0);
