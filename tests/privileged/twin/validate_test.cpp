@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
@@ -18,15 +19,19 @@
 
 using namespace meshtwin;
 
-TEST_CASE("calibrate then validate a chain scenario against the testbed") {
-  if (::geteuid() != 0) {
-    WARN("skipped: needs root (network namespaces, cgroups, eBPF)");
-    return;
-  }
-  const auto dir = std::filesystem::temp_directory_path() / ("meshtwin-twin-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto profile = (dir / "embedded-ci.yaml").string();
+namespace {
 
+// The lines of the calibration's output from its fit quality on: what to read when the
+// validation then misses.
+std::string fitQuality(const std::string& calibrateOutput) {
+  const auto at = calibrateOutput.find("Fit quality");
+  return at == std::string::npos ? calibrateOutput : calibrateOutput.substr(at);
+}
+
+// One calibrate + validate loop; returns "" when every gated figure is within tolerance,
+// otherwise the figures outside it (one line each) and the calibration's fit quality.
+std::string calibrateThenValidate(const std::filesystem::path& dir, int attempt) {
+  const auto profile = (dir / ("embedded-ci-" + std::to_string(attempt) + ".yaml")).string();
   cli::CalibrateOptions cal;
   cal.out_file = profile;
   cal.quick = true;
@@ -59,27 +64,61 @@ TEST_CASE("calibrate then validate a chain scenario against the testbed") {
   val.json_file = (dir / "validation.json").string();
   val.html_file = (dir / "validation.html").string();
   // Regression tolerances (CI): see the README's validation section for what the model
-  // reaches with full-length runs.
-  val.tol.cpu = 0.4;
+  // reaches with full-length runs. CPU: the same 4 s run of the chain's sidecars measured
+  // 100 to 145 millicores from one run to the next here (cgroup time drifts with the host),
+  // so 60%; a proxy kind or hop the simulator loses is -100% or +100%. Bytes: the quick
+  // calibration's fit leaves 3-4%; a lost hop, direction or per-message overhead is 15% or more.
+  val.tol.cpu = 0.6;
   val.tol.memory = 0.3;
   val.tol.p50 = 0.4;
   val.tol.p90 = 0.6;
   val.tol.p99 = 1.0;
-  val.tol.bytes = 0.06;  // the quick calibration's byte fit: 3.6% here; a lost hop or direction is tens of %
+  val.tol.bytes = 0.08;
   val.tol.error_rate = 0.01;
   std::ostringstream vout, verr;
   const int vrc = cli::runValidate(val, vout, verr);
-  INFO(vout.str() << verr.str());
-  CHECK(vrc == cli::kExitOk);
+  INFO(verr.str());
+  REQUIRE((vrc == cli::kExitOk || vrc == cli::kExitFindings));  // ran to the end: a report, pass or not
   std::ifstream in(val.json_file);
   const auto j = nlohmann::json::parse(in);
   CHECK(j["phases"].size() == 4);  // sidecar, mixed, ambient, ambient + waypoint
   std::size_t bytes = 0, cpu = 0;
+  std::string missed;
   for (const auto& f : j["figures"]) {
     bytes += f["metric"] == "bytes" && f["gated"] == true ? 1U : 0U;
     cpu += f["metric"] == "cpu" && f["gated"] == true ? 1U : 0U;
+    if (f["pass"] == false) {
+      missed += fmt::format("  {} {} {}: predicted {:.4g}, measured {:.4g} {}, error {:+.1f}%, tolerance {:.0f}%\n",
+                            f["phase"].get<std::string>(), f["metric"].get<std::string>(),
+                            f["object"].get<std::string>(), f["predicted"].get<double>(),
+                            f["measured"].get<double>(), f["unit"].get<std::string>(),
+                            100 * f["error"].get<double>(), 100 * f["tolerance"].get<double>());
+    }
   }
   CHECK(bytes >= 8);  // both cross-zone directions in every phase
   CHECK(cpu >= 4);
+  CHECK((vrc == cli::kExitOk) == missed.empty());
+  return missed.empty() ? missed : missed + fitQuality(out.str());
+}
+
+}  // namespace
+
+TEST_CASE("calibrate then validate a chain scenario against the testbed") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root (network namespaces, cgroups, eBPF)");
+    return;
+  }
+  const auto dir = std::filesystem::temp_directory_path() / ("meshtwin-twin-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  // A measurement on a shared runner can be disturbed by its neighbours; a model regression
+  // is not. The loop (calibrate, then validate) runs a second time only when the first
+  // misses, prints what the first missed, and the test fails when the second misses too.
+  std::string missed;
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    missed = calibrateThenValidate(dir, attempt);
+    if (missed.empty()) break;
+    WARN("attempt " << attempt << " of 2 outside tolerance:\n" << missed);
+  }
+  CHECK(missed.empty());
   std::filesystem::remove_all(dir);
 }
