@@ -38,6 +38,7 @@ std::function<std::optional<int>()> addTestbedCommands(CLI::App& app, std::ostre
     std::string duration = "20s", warmup = "2s";
     double rps = 0, rps_scale = 1.0;
     int connections = 4;
+    int max_connections = 0;
     std::string json_file;
     std::string output = "table";
   };
@@ -78,7 +79,12 @@ std::function<std::optional<int>()> addTestbedCommands(CLI::App& app, std::ostre
   measurec->add_option("--rps", o->rps, "Total entry rate, split as the scenario's entry points (default: their own)");
   measurec->add_option("--rps-scale", o->rps_scale, "Scale the scenario's entry rates (when --rps is not given)")
       ->capture_default_str();
-  measurec->add_option("--connections", o->connections, "Connections per entry point")->capture_default_str();
+  measurec->add_option("--connections", o->connections, "Connections per entry point, opened before the load starts")
+      ->capture_default_str();
+  measurec->add_option("--max-connections", o->max_connections,
+                       "More per entry point while every one is busy, up to this many (0: a due request waits for a "
+                       "free one, and the wait is latency)")
+      ->capture_default_str();
   measurec->add_option("--json", o->json_file, "Also write the report (models/schema/report.schema.json) to FILE");
   common(measurec);
   auto* wavec = tb->add_subcommand("apply-wave", "Perform wave N for real: start its waypoints, push the new snapshot, "
@@ -162,6 +168,7 @@ std::function<std::optional<int>()> addTestbedCommands(CLI::App& app, std::ostre
       m.rps = opt.rps;
       m.rps_scale = opt.rps_scale;
       m.connections = opt.connections;
+      m.max_connections = opt.max_connections;
       m.json_file = opt.json_file;
       auto r = testbed::measure(opt.tb, m);
       if (!r) return fail(r.error());

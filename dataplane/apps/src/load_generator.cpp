@@ -1,12 +1,14 @@
-// The open-loop load generator: one coroutine per connection on one thread, each working
-// through its share of a timetable fixed before the run starts, over a TCP connection or an
-// HBONE tunnel (one connection loop, templated on the link).
+// The open-loop load generator, on one thread: one coroutine plays a timetable fixed before
+// the run starts and hands each request, when due, to a free link (a TCP connection or an
+// HBONE tunnel; one loop, templated on the link), opening links while all are busy up to
+// --max-connections and queueing the rest for the first link free.
 #include "meshtwin/dataplane/apps/load_generator.hpp"
 
 #include <sys/prctl.h>
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -121,14 +123,24 @@ class HboneLink {
 
 template <class Link>
 struct Run {
-  Run(const LoadOptions& o, asio::io_context& c, std::string req, std::vector<std::unique_ptr<Link>> l,
+  Run(const LoadOptions& o, asio::io_context& c, std::string req, std::function<std::unique_ptr<Link>()> make,
       std::string target, std::function<void()> rel)
-      : options(o), io(c), request(std::move(req)), links(std::move(l)), target_name(std::move(target)),
-        release(std::move(rel)) {}
+      : options(o), io(c), request(std::move(req)), make_link(std::move(make)), target_name(std::move(target)),
+        release(std::move(rel)) {
+    for (int k = 0; k < options.connections; ++k) links.push_back(make_link());
+  }
   const LoadOptions& options;
   asio::io_context& io;
   std::string request;  // serialised once
-  std::vector<std::unique_ptr<Link>> links;
+  std::function<std::unique_ptr<Link>()> make_link;
+  std::vector<std::unique_ptr<Link>> links;  // --connections opened first, more when all are busy
+  std::vector<bool> open;                    // per link: established (else opened before its next request)
+  std::deque<boost::beast::flat_buffer> buffers;  // per link (a deque: growing keeps references)
+  std::deque<std::size_t> idle;                   // links free; the last freed is used first, as a pool keeps hot ones
+  std::deque<SteadyClock::time_point> backlog;    // due while every link was busy, at the limit
+  std::size_t running = 0;                        // links serving
+  bool timetable_done = false;
+  Event* all_done = nullptr;
   std::string target_name;        // for the set-up error
   std::function<void()> release;  // after the grace period and at the end: closes what links share
   SteadyClock::time_point start, measure_from, end;
@@ -147,19 +159,75 @@ struct Run {
     if (release) release();
   }
 
-  Task<void> connection(std::size_t k, bool open) {
+  // One request on link k, then the requests that queued while every link was busy.
+  Task<void> serve(std::size_t k, SteadyClock::time_point due) {
     Link& link = *links[k];
-    const auto conns = static_cast<double>(options.connections);
-    const double period_ns = 1e9 / options.rps;  // between two requests of the whole run
-    std::mt19937_64 rng(options.seed * std::uint64_t{1000003} + k);
-    std::exponential_distribution<double> gap_ns(options.rps / conns / 1e9);
-    double offset_ns = options.timetable == Timetable::Fixed ? period_ns * static_cast<double>(k) : gap_ns(rng);
+    for (;;) {
+      if (stopped) {
+        error(due, "no response within the grace period");
+      } else {
+        if (!open[k]) {
+          // A failed open is this request's error; the next request on the link tries again.
+          const std::string cause = co_await link.open();
+          open[k] = cause.empty();
+          if (!cause.empty()) error(due, stopped ? std::string("no response within the grace period") : cause);
+        }
+        if (open[k]) co_await exchange(k, due);
+      }
+      if (backlog.empty()) break;
+      due = backlog.front();
+      backlog.pop_front();
+    }
+    idle.push_back(k);
+  }
+
+  Task<void> exchange(std::size_t k, SteadyClock::time_point due) {
+    Link& link = *links[k];
+    auto& buffer = buffers[k];
+    ErrorCode ec;
+    co_await asio::async_write(link.stream(), asio::buffer(request), asio::redirect_error(kUseTask, ec));
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (!ec) co_await http::async_read(link.stream(), buffer, parser, asio::redirect_error(kUseTask, ec));
+    const auto done = SteadyClock::now();
+    if (ec) {
+      error(due, stopped ? "no response within the grace period" : std::string(Link::kBroken) + ": " + ec.message());
+      open[k] = false;
+      buffer.clear();
+      co_return;
+    }
+    const unsigned status = parser.get().result_int();
+    if (status / 100 != 2) {
+      error(due, "HTTP " + std::to_string(status));
+    } else if (due >= measure_from) {
+      ++result.completed;
+      result.latency_ns.record(std::chrono::duration_cast<nanoseconds>(done - due).count());
+    }
+    if (!parser.get().keep_alive()) {
+      open[k] = false;
+      buffer.clear();
+    }
+  }
+
+  // The timetable: each request when due goes to the link freed last; when every link is
+  // busy, to a new one (up to --max-connections), else it queues for the first link free. Its
+  // latency counts from the due time either way.
+  Task<void> dispatch() {
+    const double period_ns = 1e9 / options.rps;
+    std::mt19937_64 rng(options.seed * std::uint64_t{1000003});
+    std::exponential_distribution<double> gap_ns(options.rps / 1e9);
+    double offset_ns = options.timetable == Timetable::Fixed ? 0.0 : gap_ns(rng);
     asio::steady_timer timer(io);
-    boost::beast::flat_buffer buffer;
-    for (std::int64_t j = 0; !stopped; ++j) {
+    auto start_serving = [this](std::size_t k, SteadyClock::time_point due) {
+      ++running;
+      asio::co_spawn(io, serve(k, due), [this](const std::exception_ptr&) {
+        if (--running == 0 && timetable_done) all_done->set();
+      });
+    };
+    for (;;) {
       const auto due = start + nanoseconds(static_cast<std::int64_t>(offset_ns));
       if (due >= end) break;
-      offset_ns += options.timetable == Timetable::Fixed ? period_ns * conns : gap_ns(rng);
+      offset_ns += options.timetable == Timetable::Fixed ? period_ns : gap_ns(rng);
       if (due >= measure_from) ++result.scheduled;
       if (SteadyClock::now() < due) {
         timer.expires_at(due);
@@ -168,55 +236,46 @@ struct Run {
       }
       if (stopped) {
         error(due, "no response within the grace period");
-        break;
-      }
-      if (!open) {
-        buffer.clear();
-        const std::string cause = co_await link.open();
-        open = cause.empty();
-        if (!open) {
-          error(due, stopped ? std::string("no response within the grace period") : cause);
-          continue;
-        }
-      }
-      ErrorCode ec;
-      co_await asio::async_write(link.stream(), asio::buffer(request), asio::redirect_error(kUseTask, ec));
-      http::response_parser<http::string_body> parser;
-      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-      if (!ec) co_await http::async_read(link.stream(), buffer, parser, asio::redirect_error(kUseTask, ec));
-      const auto done = SteadyClock::now();
-      if (ec) {
-        error(due, stopped ? "no response within the grace period" : std::string(Link::kBroken) + ": " + ec.message());
-        open = false;
         continue;
       }
-      const unsigned status = parser.get().result_int();
-      if (status / 100 != 2) {
-        error(due, "HTTP " + std::to_string(status));
-      } else if (due >= measure_from) {
-        ++result.completed;
-        result.latency_ns.record(std::chrono::duration_cast<nanoseconds>(done - due).count());
+      if (!idle.empty()) {
+        const auto k = idle.back();
+        idle.pop_back();
+        start_serving(k, due);
+      } else if (links.size() < maxLinks()) {
+        links.push_back(make_link());
+        open.push_back(false);
+        buffers.emplace_back();
+        start_serving(links.size() - 1, due);
+      } else {
+        backlog.push_back(due);
       }
-      if (!parser.get().keep_alive()) open = false;
     }
+    timetable_done = true;
+    if (running == 0) all_done->set();
+  }
+
+  [[nodiscard]] std::size_t maxLinks() const {
+    return static_cast<std::size_t>(std::max(options.connections, options.max_connections));
   }
 
   // Opens the links (connection set-up is not latency), then plays the timetable over them.
   Task<void> main() {
-    std::vector<bool> opened;
     const Link* failed = nullptr;
     bool denied = false;
     for (auto& l : links) {
       const std::string cause = co_await l->open();
-      opened.push_back(cause.empty());
+      open.push_back(cause.empty());
+      buffers.emplace_back();
       if (!cause.empty() && !failed) failed = l.get();
       denied = denied || l->denied();
     }
-    if (std::find(opened.begin(), opened.end(), true) == opened.end() && !denied) {
+    if (std::find(open.begin(), open.end(), true) == open.end() && !denied) {
       setup_error = failed->failure(target_name);
       abortAll();
       co_return;
     }
+    for (std::size_t k = 0; k < links.size(); ++k) idle.push_back(k);
     start = SteadyClock::now() + std::chrono::milliseconds(1);
     measure_from = start + options.warmup;
     end = measure_from + options.duration;
@@ -226,15 +285,12 @@ struct Run {
       stopped = true;
       abortAll();
     });
-    Event all_done(io.get_executor());
-    std::size_t running = links.size();
-    for (std::size_t k = 0; k < links.size(); ++k) {
-      asio::co_spawn(io, connection(k, opened[k]), [&running, &all_done](const std::exception_ptr&) {
-        if (--running == 0) all_done.set();
-      });
-    }
-    co_await all_done.wait();
+    Event done(io.get_executor());
+    all_done = &done;
+    asio::co_spawn(io, dispatch(), asio::detached);
+    co_await done.wait();
     watchdog.cancel();
+    result.connections_used = links.size();
     if (release) release();
   }
 };
@@ -242,9 +298,9 @@ struct Run {
 // Runs the timetable over `links` on `io` (the calling thread).
 template <class Link>
 Result<LoadResult> runOver(asio::io_context& io, const LoadOptions& options, std::string request,
-                           std::vector<std::unique_ptr<Link>> links, std::string target_name,
+                           std::function<std::unique_ptr<Link>()> make_link, std::string target_name,
                            std::function<void()> release) {
-  Run<Link> run(options, io, std::move(request), std::move(links), std::move(target_name), std::move(release));
+  Run<Link> run(options, io, std::move(request), std::move(make_link), std::move(target_name), std::move(release));
   asio::co_spawn(io, run.main(), asio::detached);
   io.run();
   if (run.setup_error) return *run.setup_error;
@@ -272,6 +328,7 @@ Result<bool> validate(const LoadOptions& o) {
   const std::string what = "configure load";
   if (!(o.rps > 0) || !std::isfinite(o.rps)) return Error{what, "--rps", "must be a positive number", {}};
   if (o.connections < 1) return Error{what, "--connections", "must be at least 1", {}};
+  if (o.max_connections < 0) return Error{what, "--max-connections", "must not be negative", "0: --connections only"};
   if (o.duration.count() <= 0) return Error{what, "--duration", "must be positive", "e.g. 30s"};
   if (o.warmup.count() < 0) return Error{what, "--warmup", "must not be negative", {}};
   if (o.request_bytes < 0) return Error{what, "--size", "must not be negative", {}};
@@ -348,10 +405,12 @@ Result<LoadResult> runHbone(asio::io_context& io, const LoadOptions& o, std::opt
   HboneRequestInfo info;
   info.forwarded_for = source ? source->to_string() : std::string("unknown");
   info.host = serviceFqdn(service);
-  std::vector<std::unique_ptr<HboneLink>> links;
-  for (std::size_t k = 0; k < static_cast<std::size_t>(o.connections); ++k)
-    links.push_back(std::make_unique<HboneLink>(pool, cert->identity, targets.value()[k % targets->size()], info));
-  return runOver(io, o, requestText(o, o.host.empty() ? serviceFqdn(service) : o.host), std::move(links),
+  // Link k tunnels to pod k mod n: round robin, for the links opened later too.
+  std::function<std::unique_ptr<HboneLink>()> make = [&, k = std::size_t{0}]() mutable {
+    const auto& target = targets.value()[k++ % targets->size()];
+    return std::make_unique<HboneLink>(pool, cert->identity, target, info);
+  };
+  return runOver(io, o, requestText(o, o.host.empty() ? serviceFqdn(service) : o.host), std::move(make),
                  "service " + h.service, [&pool] { pool.closeAll(); });
 }
 
@@ -375,10 +434,9 @@ Result<LoadResult> runLoad(const LoadOptions& options) {
   ErrorCode ec;
   auto endpoints = resolver.resolve(host, options.target.substr(colon + 1), ec);
   if (ec) return Error{"resolve target", options.target, ec.message(), "check the host name and port"};
-  std::vector<std::unique_ptr<TcpLink>> links;
-  for (int k = 0; k < options.connections; ++k) links.push_back(std::make_unique<TcpLink>(io, endpoints, source));
+  std::function<std::unique_ptr<TcpLink>()> make = [&] { return std::make_unique<TcpLink>(io, endpoints, source); };
   return runOver(io, options, requestText(options, options.host.empty() ? options.target : options.host),
-                 std::move(links), options.target, {});
+                 std::move(make), options.target, {});
 }
 
 namespace {
@@ -400,6 +458,8 @@ nlohmann::json toJson(const LoadOptions& o, const LoadResult& r) {
           {"source", o.source},
           {"rps_target", o.rps},
           {"connections", o.connections},
+          {"max_connections", std::max(o.connections, o.max_connections)},
+          {"connections_used", r.connections_used},
           {"request_bytes", o.request_bytes},
           {"duration_s", std::chrono::duration<double>(o.duration).count()},
           {"warmup_s", std::chrono::duration<double>(o.warmup).count()},
@@ -422,8 +482,8 @@ nlohmann::json toJson(const LoadOptions& o, const LoadResult& r) {
 void printReport(std::ostream& out, const LoadOptions& o, const LoadResult& r) {
   const auto& h = r.latency_ns;
   auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1e3; };
-  out << fmt::format("{}: {} connections, {:.0f} rps {} timetable, {}-byte requests, {:.1f} s measured\n",
-                     describeTarget(o), o.connections, o.rps, o.timetable == Timetable::Fixed ? "fixed" : "Poisson",
+  out << fmt::format("{}: {} connections (up to {}; {} used), {:.0f} rps {} timetable, {}-byte requests, {:.1f} s measured\n",
+                     describeTarget(o), o.connections, std::max(o.connections, o.max_connections), r.connections_used, o.rps, o.timetable == Timetable::Fixed ? "fixed" : "Poisson",
                      o.request_bytes, std::chrono::duration<double>(r.measured).count());
   out << fmt::format("requests: {} due, {} completed, {} errors; achieved {:.1f} rps\n", r.scheduled, r.completed,
                      r.errors, r.achievedRps());
@@ -435,8 +495,9 @@ void printReport(std::ostream& out, const LoadOptions& o, const LoadResult& r) {
 
 int runLoadProgram(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App cli{"meshtwin-load: an open-loop HTTP/1.1 load generator. Requests are due on a fixed or Poisson\n"
-               "timetable at --rps over --connections keep-alive connections, sent when due even if earlier ones\n"
-               "are still unanswered on other connections, and their latency is measured from the due time\n"
+               "timetable at --rps over keep-alive connections: a request goes, when due, on the connection freed\n"
+               "last, or on a new one when all are busy (up to --max-connections), else it waits for the first\n"
+               "free; its latency is measured from the due time either way\n"
                "(no coordinated omission). Reports achieved rps, errors and p50/p90/p99/p99.9 in microseconds.\n"
                "With --hbone each connection is instead an HBONE tunnel (HTTP/2 CONNECT over mTLS) with an identity\n"
                "of the mesh straight to a pod of --service, as Istio's ingress gateway reaches ambient pods;\n"
@@ -462,7 +523,12 @@ int runLoadProgram(int argc, const char* const* argv, std::ostream& out, std::os
   cli.add_option("--source", o.source, "Bind every connection to this local IP (port 0) before connecting");
   cli.add_option("--host", o.host, "Host header (default: --target, or the service's FQDN with --hbone)");
   cli.add_option("--rps", o.rps, "Requests per second over all connections")->capture_default_str();
-  cli.add_option("--connections", o.connections, "Keep-alive connections")->capture_default_str();
+  cli.add_option("--connections", o.connections, "Keep-alive connections opened before the timetable starts")
+      ->capture_default_str();
+  cli.add_option("--max-connections", o.max_connections,
+                 "When a request is due and every connection is busy, open another, up to this many (0: never; the "
+                 "request waits for the first one free, and that wait counts in its latency)")
+      ->capture_default_str();
   cli.add_option("--size", size, "Request body (POST), e.g. 1KiB; 0 sends GETs")->capture_default_str();
   cli.add_option("--duration", duration, "Measured time, e.g. 30s")->capture_default_str();
   cli.add_option("--warmup", warmup, "Time sent before measuring, e.g. 2s")->capture_default_str();

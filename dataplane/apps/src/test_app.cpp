@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <sys/prctl.h>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
@@ -267,8 +268,8 @@ Task<HttpResponseMsg> WorkloadApp::handle(HttpRequestMsg req, tcp::endpoint peer
 // workload's response size.
 Task<HttpResponseMsg> WorkloadApp::respond() {
   const auto& wl = workload();
-  const bool admitted = co_await acquireServer();
-  if (!admitted) {
+  const auto granted = co_await acquireServer();
+  if (!granted) {
     ++rejected_;
     HttpResponseMsg res;
     res.status = 503;
@@ -278,11 +279,15 @@ Task<HttpResponseMsg> WorkloadApp::respond() {
   }
   {
     // A timer, not CPU: the testbed runs tens of pods on a few cores.
-    asio::steady_timer service(ex_, std::chrono::nanoseconds(drawServiceTimeNs()));
+    const auto nominal = drawServiceTimeNs();
+    asio::steady_timer service(ex_, std::chrono::nanoseconds(nominal));
     ErrorCode ec;
     co_await service.async_wait(asio::redirect_error(kUseTask, ec));
+    const auto released = std::chrono::steady_clock::now();
+    held_ns_.record(std::chrono::duration_cast<std::chrono::nanoseconds>(released - *granted).count());
+    nominal_ns_sum_ += static_cast<double>(nominal);
+    releaseServer(released);
   }
-  releaseServer();
   for (const auto& step : wl.script) {
     if (step.kind == models::ScriptStep::Kind::Sleep) {
       asio::steady_timer sleep(ex_, std::chrono::nanoseconds(step.sleep_ns));
@@ -314,26 +319,33 @@ Task<HttpResponseMsg> WorkloadApp::respond() {
   co_return res;
 }
 
-Task<bool> WorkloadApp::acquireServer() {
+struct WorkloadApp::SlotWaiter {
+  explicit SlotWaiter(Executor ex) : turn(std::move(ex)) {}
+  Event turn;
+  std::chrono::steady_clock::time_point granted;
+};
+
+Task<std::optional<std::chrono::steady_clock::time_point>> WorkloadApp::acquireServer() {
   if (free_servers_ > 0) {
     --free_servers_;
-    co_return true;
+    co_return std::chrono::steady_clock::now();
   }
-  if (waiting_.size() >= options_.queue_limit) co_return false;
-  auto turn = std::make_shared<Event>(ex_);
-  waiting_.push_back(turn);
-  co_await turn->wait();
-  co_return true;  // the request that released the server handed it over
+  if (waiting_.size() >= options_.queue_limit) co_return std::nullopt;
+  auto waiter = std::make_shared<SlotWaiter>(ex_);
+  waiting_.push_back(waiter);
+  co_await waiter->turn.wait();
+  co_return waiter->granted;  // the request that released the server handed it over then
 }
 
-void WorkloadApp::releaseServer() {
+void WorkloadApp::releaseServer(std::chrono::steady_clock::time_point now) {
   if (waiting_.empty()) {
     ++free_servers_;
     return;
   }
   auto next = std::move(waiting_.front());
   waiting_.pop_front();
-  next->set();
+  next->granted = now;
+  next->turn.set();
 }
 
 Task<void> WorkloadApp::callInGroup(const models::Call* c, std::shared_ptr<Group> group) {
@@ -480,6 +492,9 @@ std::string WorkloadApp::statsJson() const {
                             {"errors", errors_},
                             {"rejected", rejected_},
                             {"latency_us", latencyJson(served_ns_)},
+                            {"service_held_us", latencyJson(held_ns_)},
+                            {"service_nominal_mean_us",
+                             held_ns_.count() ? nominal_ns_sum_ / static_cast<double>(held_ns_.count()) / 1e3 : 0.0},
                             {"calls", calls}};
   return j.dump(2) + "\n";
 }
@@ -504,6 +519,9 @@ int runWorkloadMode(const std::string& snapshot_file, const std::string& pod, st
     err << "meshtwin-app: " << p.error().text() << "\n";
     return 2;  // --pod names nothing in the snapshot: a usage error
   }
+  // A service time is a timer: the default 50 us timer slack would lengthen every one of
+  // them (and the load generator sets its own to 1 ns for the same reason).
+  ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   asio::io_context io(1);
   WorkloadAppOptions options;
   options.seed = seed;

@@ -758,6 +758,8 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
                                   fmt::format("{:.3f}", rates[i]),
                                   "--connections",
                                   std::to_string(m.connections),
+                                  "--max-connections",
+                                  std::to_string(m.max_connections),
                                   "--duration",
                                   fmt::format("{}ms", m.duration.count()),
                                   "--warmup",

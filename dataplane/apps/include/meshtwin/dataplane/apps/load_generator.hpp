@@ -42,7 +42,11 @@ struct LoadOptions {
   std::string source;  // local IP every connection binds (port 0) before connecting; "": any
   std::string host;    // Host header; "": `target`, or in HBONE mode the service's FQDN
   double rps = 1000;   // over all connections
-  int connections = 4;
+  int connections = 4;      // opened before the timetable starts
+  // While every connection is busy a due request opens another, up to this many in all; at
+  // the limit (or with 0) it waits for the first connection free, and the wait is latency.
+  // A client that queues behind its own connections measures itself, not the system.
+  int max_connections = 0;
   std::int64_t request_bytes = 1024;  // POST body; 0 sends a GET
   std::chrono::nanoseconds duration = std::chrono::seconds(30);  // measured
   std::chrono::nanoseconds warmup{0};                             // sent, not measured
@@ -60,6 +64,7 @@ struct LoadResult {
   std::uint64_t errors = 0;
   std::map<std::string, std::uint64_t> error_causes;
   std::chrono::nanoseconds measured{0};  // the measured window's length
+  std::size_t connections_used = 0;      // links at the end: --connections and those opened while all were busy
   LatencyHistogram latency_ns;           // due time -> complete response
   [[nodiscard]] double achievedRps() const;
 };
