@@ -16,6 +16,8 @@
 
 #include "cli.hpp"
 #include "fit.hpp"
+#include "meshtwin/dataplane/ca.hpp"
+#include "meshtwin/dataplane/tls.hpp"
 #include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/mesh_state.hpp"
 #include "meshtwin/models/units.hpp"
@@ -218,22 +220,15 @@ std::string fitLine(const std::string& what, const LinearFit& f) {
 int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err) {
   const auto t_start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
-  const auto measured = models::parseDurationNs(o.duration);
-  const auto warm = models::parseDurationNs(o.warmup);
-  if (!measured.ok() || !warm.ok() || measured.value() <= 0 || warm.value() < 0) {
-    err << "meshtwin calibrate: --duration and --warmup take durations such as 4s and 1s\n";
-    return kExitBadInput;
-  }
+  const auto window = parseRunWindow(o.duration, o.warmup, "meshtwin calibrate", "4s and 1s", err);
+  if (!window) return kExitBadInput;
   if (!testbed::isRoot()) {
     err << "meshtwin calibrate: needs root (it runs the testbed: network namespaces, cgroups, eBPF)\n";
     return kExitBadInput;
   }
-  models::Diagnostics pd;
-  auto base = models::loadProfile(o.base_profile, ".", pd);
-  if (!pd.empty()) {
-    for (const auto& d : pd.items()) err << models::format(d) << "\n";
-    return kExitBadInput;
-  }
+  const auto loaded_base = loadProfileReporting(o.base_profile, err);
+  if (!loaded_base) return kExitBadInput;
+  auto base = *loaded_base;
   std::vector<Variant> variants{
       {"1kib", 1024, 0, {{50, 4}, {100, 4}, {200, 4}, {100, 32}}},
       {"32kib-filler", 32 * 1024, 16, {{50, 4}, {150, 4}}},
@@ -281,8 +276,8 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
       if (auto r = testbed::up(tb, {file, phase, std::chrono::milliseconds(30000)}); !r) return fail("testbed up", r.error());
       for (const auto& [rps, conns] : v.loads) {
         testbed::MeasureOptions m;
-        m.duration = std::chrono::milliseconds(measured.value() / 1'000'000);
-        m.warmup = std::chrono::milliseconds(warm.value() / 1'000'000);
+        m.duration = window->measured();
+        m.warmup = window->warmup();
         m.rps = rps;
         m.connections = conns;
         auto r = testbed::measure(tb, m);
@@ -327,7 +322,8 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
   fitted.name = "embedded-" + hostName();
   std::vector<std::string> quality;
   json fits = json::object();
-  const std::string ref = fmt::format("meshtwin calibrate {} on {}", nowIso(), hostName());
+  const std::string date = dataplane::formatUtc(dataplane::systemNow());
+  const std::string ref = fmt::format("meshtwin calibrate {} on {}", date, hostName());
   auto measuredSource = [&](const std::string& key, const std::string& note) {
     fitted.sources[key] = {models::Basis::Measured, ref, note};
   };
@@ -508,7 +504,7 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
 
   // ---- the profile --------------------------------------------------------------------
   fitted.provenance = {"measured", "meshtwin calibrate: the embedded proxies on this machine's testbed", "meshtwin " MESHTWIN_VERSION,
-                       nowIso(), hostName(), gitCommit(),
+                       date, hostName(), gitCommit(),
                        fmt::format("{} points on a two-zone client -> server scenario (sidecar, ambient, ambient with a "
                                    "waypoint), {} measured after {} warm-up each; the simulator runs with the testbed's "
                                    "conditions (all nodes on this host's {:.0f} vCPUs, apps that wait, ingress outside the "

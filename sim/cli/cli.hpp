@@ -108,5 +108,7 @@ int runValidate(const ValidateOptions& opts, std::ostream& out, std::ostream& er
 
 // One phase of a report as the table `simulate` prints (the testbed's `measure` prints the same).
 void printPhase(const models::PhaseReport& p, std::ostream& out);
+// & < > and " as entities: text and attribute values for XML (JUnit) and HTML (validate).
+std::string xmlEscape(const std::string& s);
 
 }  // namespace meshtwin::cli

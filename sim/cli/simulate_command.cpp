@@ -18,9 +18,6 @@
 #include "meshtwin/sim/simulation.hpp"
 
 namespace meshtwin::cli {
-namespace {
-
-double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 
 std::string xmlEscape(const std::string& s) {
   std::string out;
@@ -35,6 +32,10 @@ std::string xmlEscape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
+
+double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 
 // JUnit XML as CI systems read it: a test suite per scenario, a test case per gate of
 // each wave (classname = the phase after that wave).

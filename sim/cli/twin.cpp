@@ -5,8 +5,11 @@
 
 #include <array>
 #include <cstdio>
-#include <ctime>
+#include <ostream>
 #include <stdexcept>
+
+#include "meshtwin/models/diagnostics.hpp"
+#include "meshtwin/models/units.hpp"
 
 namespace meshtwin::cli {
 
@@ -79,13 +82,23 @@ std::string gitCommit() {
   return out.empty() ? std::string(MESHTWIN_GIT_COMMIT) : out;
 }
 
-std::string nowIso() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  std::array<char, 32> buf{};
-  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf.data();
+std::optional<RunWindow> parseRunWindow(const std::string& duration, const std::string& warmup, std::string_view command,
+                                        std::string_view example, std::ostream& err) {
+  const auto measured = models::parseDurationNs(duration);
+  const auto warm = models::parseDurationNs(warmup);
+  if (!measured.ok() || !warm.ok() || measured.value() <= 0 || warm.value() < 0) {
+    err << command << ": --duration and --warmup take durations such as " << example << "\n";
+    return std::nullopt;
+  }
+  return RunWindow{measured.value(), warm.value()};
+}
+
+std::optional<models::Profile> loadProfileReporting(const std::string& file, std::ostream& err) {
+  models::Diagnostics d;
+  auto p = models::loadProfile(file, ".", d);
+  if (d.empty()) return p;
+  for (const auto& x : d.sorted()) err << models::format(x) << "\n";
+  return std::nullopt;
 }
 
 }  // namespace meshtwin::cli

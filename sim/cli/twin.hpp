@@ -3,8 +3,12 @@
 // ingress outside every zone), scaled entry loads, and where a run happened.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <iosfwd>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -31,7 +35,19 @@ models::ComponentProfile& componentOf(models::Profile& p, const std::string& kin
 const models::ComponentProfile& componentOf(const models::Profile& p, const std::string& kind);
 std::string hostName();
 std::string gitCommit();  // of the working directory's repository, else the build's, else ""
-std::string nowIso();     // UTC, e.g. 2026-11-22T10:00:00Z
+
+// A testbed run's window: the measured time and the load before it.
+struct RunWindow {
+  std::int64_t measured_ns = 0, warmup_ns = 0;
+  [[nodiscard]] std::chrono::milliseconds measured() const { return std::chrono::milliseconds(measured_ns / 1'000'000); }
+  [[nodiscard]] std::chrono::milliseconds warmup() const { return std::chrono::milliseconds(warmup_ns / 1'000'000); }
+};
+// --duration and --warmup, or nullopt after telling `err` why (`command` names the
+// command, `example` the durations it suggests, e.g. "4s and 1s").
+std::optional<RunWindow> parseRunWindow(const std::string& duration, const std::string& warmup, std::string_view command,
+                                        std::string_view example, std::ostream& err);
+// A profile file, or nullopt after writing its diagnostics to `err`.
+std::optional<models::Profile> loadProfileReporting(const std::string& file, std::ostream& err);
 
 // A profile as loadProfile reads it back: every parameter with its basis, ref and note, and
 // `calibration` (the raw points and fit quality) appended when given.

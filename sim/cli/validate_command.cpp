@@ -9,6 +9,8 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "meshtwin/dataplane/ca.hpp"
+#include "meshtwin/dataplane/tls.hpp"
 #include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/mesh_state.hpp"
 #include "meshtwin/models/units.hpp"
@@ -27,12 +29,8 @@ namespace meshtwin::cli {
 int runValidate(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  const auto measured_ns = models::parseDurationNs(o.duration);
-  const auto warmup_ns = models::parseDurationNs(o.warmup);
-  if (!measured_ns.ok() || !warmup_ns.ok() || measured_ns.value() <= 0 || warmup_ns.value() < 0) {
-    err << "meshtwin validate: --duration and --warmup take durations such as 8s and 2s\n";
-    return kExitBadInput;
-  }
+  const auto window = parseRunWindow(o.duration, o.warmup, "meshtwin validate", "8s and 2s", err);
+  if (!window) return kExitBadInput;
   if (o.loads.empty()) {
     err << "meshtwin validate: --loads needs at least one multiplier\n";
     return kExitBadInput;
@@ -44,12 +42,9 @@ int runValidate(const ValidateOptions& o, std::ostream& out, std::ostream& err) 
   }
   auto scenario = *loaded.scenario;
   if (!o.profile.empty()) {
-    models::Diagnostics pd;
-    scenario.profile = models::loadProfile(o.profile, ".", pd);
-    if (!pd.empty()) {
-      for (const auto& d : pd.sorted()) err << models::format(d) << "\n";
-      return kExitBadInput;
-    }
+    auto profile = loadProfileReporting(o.profile, err);
+    if (!profile) return kExitBadInput;
+    scenario.profile = std::move(*profile);
     scenario.profile_name = o.profile;
   }
   if (!testbed::isRoot()) {
@@ -63,7 +58,7 @@ int runValidate(const ValidateOptions& o, std::ostream& out, std::ostream& err) 
   v.scenario_file = o.scenario;
   v.profile = scenario.profile.name.empty() ? scenario.profile_name : scenario.profile.name;
   v.host = hostName();
-  v.date = nowIso();
+  v.date = dataplane::formatUtc(dataplane::systemNow());
   v.commit = gitCommit();
   v.tol = o.tol;
   v.loads = o.loads;
@@ -95,8 +90,8 @@ int runValidate(const ValidateOptions& o, std::ostream& out, std::ostream& err) 
     v.phases.push_back(state.phase_name);
     for (double load : o.loads) {
       testbed::MeasureOptions m;
-      m.duration = std::chrono::milliseconds(measured_ns.value() / 1'000'000);
-      m.warmup = std::chrono::milliseconds(warmup_ns.value() / 1'000'000);
+      m.duration = window->measured();
+      m.warmup = window->warmup();
       m.rps_scale = load;
       auto r = testbed::measure(tb, m);
       if (!r) return fail("measure", r.error());
@@ -107,7 +102,7 @@ int runValidate(const ValidateOptions& o, std::ostream& out, std::ostream& err) 
       scaleLoad(s, load);
       // The prediction runs longer than the measurement: its own sampling noise stays small
       // beside the testbed's.
-      const auto sim_measured = std::max<std::int64_t>(60'000'000'000, measured_ns.value());
+      const auto sim_measured = std::max<std::int64_t>(60'000'000'000, window->measured_ns);
       auto predicted = sim::simulatePhase(s, state, testbedSimOptions(sim_measured, 5'000'000'000));
       auto figs = compare(predicted, measured, load, o.tol);
       std::size_t out_of = 0;

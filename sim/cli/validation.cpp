@@ -21,20 +21,6 @@ const models::ComponentUsage* usageOf(const models::PhaseReport& r, const std::s
   return nullptr;
 }
 
-std::string htmlEscape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
 std::string formatError(const Figure& f) {
   if (f.metric == "error_rate") return fmt::format("{:+.2f} pt", 100 * f.error());
   if (f.measured == 0) return f.predicted == 0 ? "0%" : "n/a";
@@ -200,14 +186,14 @@ void printValidation(const Validation& v, std::ostream& out) {
 std::string validationHtml(const Validation& v) {
   static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
   std::string h = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>meshtwin validation: " +
-                  htmlEscape(v.scenario) + "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
+                  xmlEscape(v.scenario) + "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
                   "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
                   "td.l,th.l{text-align:left}.out{background:#fdd}.muted{color:#888}.charts{display:flex;flex-wrap:wrap;gap:12px}"
                   "figure{margin:0;border:1px solid #eee;padding:4px}figcaption{font-size:12px}</style></head><body>\n";
   h += fmt::format("<h1>Validation: {}</h1>\n<p>Profile <code>{}</code>, host {}, {}, commit {}; {} phases x {} loads; "
                    "{:.0f} s. Predicted by <code>meshtwin simulate</code>'s engine under the testbed's conditions, "
                    "measured on the testbed. <b>{}</b></p>\n",
-                   htmlEscape(v.scenario), htmlEscape(v.profile), htmlEscape(v.host), htmlEscape(v.date), htmlEscape(v.commit),
+                   xmlEscape(v.scenario), xmlEscape(v.profile), xmlEscape(v.host), xmlEscape(v.date), xmlEscape(v.commit),
                    v.phases.size(), v.loads.size(), v.seconds,
                    v.pass() ? "All gated figures within tolerance." : "Some figures are outside their tolerance.");
   h += "<h2>Summary</h2>\n<table><tr><th class=l>metric</th><th>within tolerance</th><th>tolerance</th><th>max |error|</th>"
@@ -261,7 +247,7 @@ std::string validationHtml(const Validation& v) {
     for (std::size_t i = 0; i < n; ++i) {
       std::string label = v.phases[i].size() > 12 ? v.phases[i].substr(0, 12) : v.phases[i];
       h += fmt::format("<text x=\"{:.1f}\" y=\"{}\" font-size=\"9\" text-anchor=\"middle\">{}</text>", xAt(i), H - B + 12,
-                       htmlEscape(label));
+                       xmlEscape(label));
     }
     for (std::size_t li = 0; li < v.loads.size(); ++li) {
       for (int measured = 0; measured <= 1; ++measured) {
@@ -281,8 +267,8 @@ std::string validationHtml(const Validation& v) {
         }
       }
     }
-    h += fmt::format("</svg><figcaption>{} {} ({})</figcaption></figure>\n", htmlEscape(metric), htmlEscape(object),
-                     htmlEscape(metric == "error_rate" ? "%" : unit));
+    h += fmt::format("</svg><figcaption>{} {} ({})</figcaption></figure>\n", xmlEscape(metric), xmlEscape(object),
+                     xmlEscape(metric == "error_rate" ? "%" : unit));
   }
   h += "</div>\n<h2>Every figure</h2>\n<table><tr><th class=l>phase</th><th>load</th><th class=l>metric</th>"
        "<th class=l>object</th><th>predicted</th><th>measured</th><th>unit</th><th>error</th><th>tolerance</th></tr>\n";
@@ -290,8 +276,8 @@ std::string validationHtml(const Validation& v) {
     const double k = f.metric == "error_rate" ? 100 : 1;
     h += fmt::format("<tr class=\"{}\"><td class=l>{}</td><td>{:.2f}</td><td class=l>{}</td><td class=l>{}</td>"
                      "<td>{:.4g}</td><td>{:.4g}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                     !f.gated ? "muted" : f.pass() ? "" : "out", htmlEscape(f.phase), f.load, f.metric, htmlEscape(f.object),
-                     k * f.predicted, k * f.measured, htmlEscape(f.metric == "error_rate" ? "%" : f.unit), formatError(f),
+                     !f.gated ? "muted" : f.pass() ? "" : "out", xmlEscape(f.phase), f.load, f.metric, xmlEscape(f.object),
+                     k * f.predicted, k * f.measured, xmlEscape(f.metric == "error_rate" ? "%" : f.unit), formatError(f),
                      f.gated ? formatTolerance(f) : "not gated");
   }
   h += "</table>\n</body></html>\n";

@@ -127,15 +127,18 @@ struct Run {
       std::string target, std::function<void()> rel)
       : options(o), io(c), request(std::move(req)), make_link(std::move(make)), target_name(std::move(target)),
         release(std::move(rel)) {
-    for (int k = 0; k < options.connections; ++k) links.push_back(make_link());
+    for (int k = 0; k < options.connections; ++k) addLink();
   }
   const LoadOptions& options;
   asio::io_context& io;
   std::string request;  // serialised once
   std::function<std::unique_ptr<Link>()> make_link;
-  std::vector<std::unique_ptr<Link>> links;  // --connections opened first, more when all are busy
-  std::vector<bool> open;                    // per link: established (else opened before its next request)
-  std::deque<boost::beast::flat_buffer> buffers;  // per link (a deque: growing keeps references)
+  struct Slot {
+    std::unique_ptr<Link> link;
+    bool open = false;                    // else opened before its next request
+    boost::beast::flat_buffer buffer;     // what was read past the last response
+  };
+  std::deque<Slot> links;  // --connections opened first, more when all are busy (a deque: growing keeps references)
   std::deque<std::size_t> idle;                   // links free; the last freed is used first, as a pool keeps hot ones
   std::deque<SteadyClock::time_point> backlog;    // due while every link was busy, at the limit
   std::size_t running = 0;                        // links serving
@@ -155,24 +158,24 @@ struct Run {
   }
 
   void abortAll() {
-    for (auto& l : links) l->abort();
+    for (auto& l : links) l.link->abort();
     if (release) release();
   }
 
   // One request on link k, then the requests that queued while every link was busy.
   Task<void> serve(std::size_t k, SteadyClock::time_point due) {
-    Link& link = *links[k];
+    Slot& slot = links[k];
     for (;;) {
       if (stopped) {
         error(due, "no response within the grace period");
       } else {
-        if (!open[k]) {
+        if (!slot.open) {
           // A failed open is this request's error; the next request on the link tries again.
-          const std::string cause = co_await link.open();
-          open[k] = cause.empty();
+          const std::string cause = co_await slot.link->open();
+          slot.open = cause.empty();
           if (!cause.empty()) error(due, stopped ? std::string("no response within the grace period") : cause);
         }
-        if (open[k]) co_await exchange(k, due);
+        if (slot.open) co_await exchange(slot, due);
       }
       if (backlog.empty()) break;
       due = backlog.front();
@@ -181,9 +184,9 @@ struct Run {
     idle.push_back(k);
   }
 
-  Task<void> exchange(std::size_t k, SteadyClock::time_point due) {
-    Link& link = *links[k];
-    auto& buffer = buffers[k];
+  Task<void> exchange(Slot& slot, SteadyClock::time_point due) {
+    Link& link = *slot.link;
+    auto& buffer = slot.buffer;
     ErrorCode ec;
     co_await asio::async_write(link.stream(), asio::buffer(request), asio::redirect_error(kUseTask, ec));
     http::response_parser<http::string_body> parser;
@@ -192,7 +195,7 @@ struct Run {
     const auto done = SteadyClock::now();
     if (ec) {
       error(due, stopped ? "no response within the grace period" : std::string(Link::kBroken) + ": " + ec.message());
-      open[k] = false;
+      slot.open = false;
       buffer.clear();
       co_return;
     }
@@ -204,7 +207,7 @@ struct Run {
       result.latency_ns.record(std::chrono::duration_cast<nanoseconds>(done - due).count());
     }
     if (!parser.get().keep_alive()) {
-      open[k] = false;
+      slot.open = false;
       buffer.clear();
     }
   }
@@ -243,9 +246,7 @@ struct Run {
         idle.pop_back();
         start_serving(k, due);
       } else if (links.size() < maxLinks()) {
-        links.push_back(make_link());
-        open.push_back(false);
-        buffers.emplace_back();
+        addLink();
         start_serving(links.size() - 1, due);
       } else {
         backlog.push_back(due);
@@ -255,6 +256,8 @@ struct Run {
     if (running == 0) all_done->set();
   }
 
+  void addLink() { links.push_back(Slot{make_link(), false, {}}); }
+
   [[nodiscard]] std::size_t maxLinks() const {
     return static_cast<std::size_t>(std::max(options.connections, options.max_connections));
   }
@@ -263,14 +266,15 @@ struct Run {
   Task<void> main() {
     const Link* failed = nullptr;
     bool denied = false;
+    bool any_open = false;
     for (auto& l : links) {
-      const std::string cause = co_await l->open();
-      open.push_back(cause.empty());
-      buffers.emplace_back();
-      if (!cause.empty() && !failed) failed = l.get();
-      denied = denied || l->denied();
+      const std::string cause = co_await l.link->open();
+      l.open = cause.empty();
+      any_open = any_open || l.open;
+      if (!cause.empty() && !failed) failed = l.link.get();
+      denied = denied || l.link->denied();
     }
-    if (std::find(open.begin(), open.end(), true) == open.end() && !denied) {
+    if (!any_open && !denied) {
       setup_error = failed->failure(target_name);
       abortAll();
       co_return;
