@@ -12,6 +12,7 @@
 #include "meshtwin/gui/simulation_runner.hpp"
 #include "meshtwin/gui/topology_layout.hpp"
 #include "meshtwin/models/mesh_state.hpp"
+#include "meshtwin/models/traffic.hpp"
 
 using namespace meshtwin;
 
@@ -57,7 +58,7 @@ TEST_CASE("the topology layout is stable and colours pods by their mode in the p
 
 TEST_CASE("offered load follows the scripts from the entry points", "[gui][topology]") {
   const auto s = test::loadFile("tests/data/good/smoke.yaml");
-  const auto rps = gui::offeredRps(s);
+  const auto rps = models::offeredRps(s);
   const auto front = *s.findWorkload("shop", "front");
   const auto cart = *s.findWorkload("shop", "cart");
   const auto pay = *s.findWorkload("payments", "pay");

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "meshtwin/models/routing.hpp"
+#include "meshtwin/models/traffic.hpp"
 
 namespace meshtwin::gui {
 namespace {
@@ -18,23 +19,6 @@ constexpr double kZoneGapPx = 90, kNodeGapPx = 18, kZoneHeaderPx = 30;
 // Samples of endpoint choice per call: hopPath picks endpoints by a flow hash.
 constexpr std::uint64_t kFlowSamples = 4;
 
-double meanRps(const models::EntryPoint& ep) {
-  double weighted = 0, total_ns = 0;
-  for (const auto& seg : ep.load) {
-    weighted += seg.meanRps() * static_cast<double>(seg.duration_ns);
-    total_ns += static_cast<double>(seg.duration_ns);
-  }
-  return total_ns > 0 ? weighted / total_ns : 0;
-}
-
-// Requests per second a service's backends each take of `rps`, by replica count.
-void spreadOverBackends(const models::Scenario& s, models::ServiceId sv, double rps, std::vector<double>& out) {
-  double replicas = 0;
-  for (auto b : s.services[sv].backends) replicas += s.workloads[b].replicas;
-  if (replicas <= 0) return;
-  for (auto b : s.services[sv].backends) out[b] += rps * s.workloads[b].replicas / replicas;
-}
-
 }  // namespace
 
 QColor modeColor(models::MeshMode m) {
@@ -44,32 +28,6 @@ QColor modeColor(models::MeshMode m) {
     case models::MeshMode::Ambient: return {0x15, 0x65, 0xc0};
   }
   return {};
-}
-
-std::vector<double> offeredRps(const models::Scenario& s) {
-  std::vector<double> rps(s.workloads.size(), 0);
-  for (const auto& ep : s.entry_points) spreadOverBackends(s, ep.service, meanRps(ep), rps);
-  // Callers before callees (scripts have no cycles: the loader rejects them).
-  std::vector<int> state(s.workloads.size(), 0);
-  std::vector<models::WorkloadId> order;
-  std::function<void(models::WorkloadId)> visit = [&](models::WorkloadId w) {
-    if (state[w]) return;
-    state[w] = 1;
-    for (const auto& step : s.workloads[w].script) {
-      for (const auto& c : step.calls) {
-        for (auto b : s.services[c.service].backends) visit(b);
-      }
-    }
-    order.push_back(w);
-  };
-  for (models::WorkloadId w = 0; w < s.workloads.size(); ++w) visit(w);
-  std::reverse(order.begin(), order.end());
-  for (auto w : order) {
-    for (const auto& step : s.workloads[w].script) {
-      for (const auto& c : step.calls) spreadOverBackends(s, c.service, rps[w] * c.probability, rps);
-    }
-  }
-  return rps;
 }
 
 std::set<std::string> TopologyLayout::selectedBy(const std::string& key) const {
@@ -184,7 +142,7 @@ TopologyLayout layoutTopology(const models::Scenario& s, const models::MeshState
   }
 
   // Traffic: each call of each client pod, its links as hopPath routes them.
-  const auto rps = offeredRps(s);
+  const auto rps = models::offeredRps(s);
   std::map<std::pair<models::NodeId, models::NodeId>, double> pair_rps;
   auto addLinks = [&](const models::HopPath& path, double rate) {
     for (const auto& h : path.hops) {

@@ -48,10 +48,6 @@ struct TopologyLayout {
 QColor modeColor(models::MeshMode m);
 inline const QColor kWaypointColor{0x7b, 0x1f, 0xa2};
 
-// Mean offered requests per second at each workload: entry points' mean load followed
-// through the scripts with their call probabilities.
-std::vector<double> offeredRps(const models::Scenario& s);
-
 TopologyLayout layoutTopology(const models::Scenario& s, const models::MeshState& m);
 
 // The details panel's text for an object key in phase `m`, one fact per line.
