@@ -36,8 +36,8 @@ class ProfileReader {
   void read(const YAML::Node& root) {
     const std::string obj = "profile";
     if (!r_.isMap(root, obj, "the document")) return;
-    r_.checkKeys(root, obj, {"apiVersion", "kind", "metadata", "provenance", "components", "network", "pricing", "anchors",
-                          "calibration"});
+    r_.checkKeys(root, obj, {"apiVersion", "kind", "metadata", "provenance", "components", "network", "testbed", "pricing",
+                          "anchors", "calibration"});
     if (auto k = r_.str(root, "kind", obj, true); k && *k != "Profile")
       r_.error(root["kind"], obj, "kind \"" + *k + "\" is not a profile", "use kind: Profile");
     if (const auto md = root["metadata"]; md.IsDefined() && r_.isMap(md, obj, "metadata")) {
@@ -74,6 +74,11 @@ class ProfileReader {
       param(net, "hboneOverheadPerStream", "network", p_.network.hbone_overhead_bytes_per_stream, parseBytes);
       param(net, "messageOverhead", "network", p_.network.message_overhead_bytes, parseBytes);
       paramFraction(net, "tlsOverhead", "network", p_.network.tls_overhead_fraction);
+    }
+    if (const auto tb = root["testbed"]; tb.IsDefined() && r_.isMap(tb, obj, "testbed")) {
+      r_.checkKeys(tb, obj, {"appCpuPerRequest", "ingressCpuPerRequest"});
+      param(tb, "appCpuPerRequest", "testbed", p_.testbed.app_cpu_per_request_ns, parseDurationNs);
+      param(tb, "ingressCpuPerRequest", "testbed", p_.testbed.ingress_cpu_per_request_ns, parseDurationNs);
     }
     if (const auto pr = root["pricing"]; pr.IsDefined() && r_.isMap(pr, obj, "pricing")) {
       r_.checkKeys(pr, obj, {"cpuUsdPerVcpuHour", "ramUsdPerGiBHour"});

@@ -219,6 +219,10 @@ class PhaseSim {
   }
   // Why a new mTLS handshake with a proxy on node n fails now, if it does.
   std::optional<std::string> handshakeBlocked(models::NodeId n) const;
+  // CPU of a testbed process beside the proxies (SimOptions::app_cpu_per_request_ns and
+  // ingress_cpu_per_request_ns): it holds one of the host's vCPUs while it runs, slowed like
+  // any job when the host is busy, and delays nothing.
+  void hostWork(std::int64_t work_ns);
 
  private:
   friend struct CallFlow;
@@ -273,6 +277,7 @@ class PhaseSim {
   engine::Simulator sim_;
   std::vector<detail::NodeCpu> nodes_;
   detail::NodeCpu host_cpu_;  // all nodes' stations when SimOptions::host_vcpus > 0
+  std::int64_t ingress_work_ns_ = 0;  // the load generator's CPU in the window (hostWork)
   std::vector<std::pair<double, double>> node_free_;  // cpu millicores, memory bytes
   std::vector<std::unique_ptr<detail::Station>> stations_;
   struct StationInfo {
@@ -849,7 +854,18 @@ void PhaseSim::serve(PodId pod, std::function<void(bool, const std::string&, std
     }
   }
   auto* flow = new ServeFlow(*this, pod, std::move(done));
-  stations_[pods_rt_[pod].app]->submit(static_cast<std::int64_t>(st), flow);
+  auto& app = *stations_[pods_rt_[pod].app];
+  if (o_.app_cpu_per_request_ns > 0 && o_.host_vcpus > 0) {
+    app.addBackgroundWork(o_.app_cpu_per_request_ns);
+    hostWork(o_.app_cpu_per_request_ns);
+  }
+  app.submit(static_cast<std::int64_t>(st), flow);
+}
+
+void PhaseSim::hostWork(std::int64_t work_ns) {
+  ++host_cpu_.busy;
+  const double speed = std::min(1.0, host_cpu_.vcpus / static_cast<double>(host_cpu_.busy));
+  sim_.schedule(static_cast<std::int64_t>(static_cast<double>(work_ns) / speed), [this] { --host_cpu_.busy; });
 }
 
 void PhaseSim::callService(PodId src, WorkloadId src_w, const models::Call& call, CallWaiter* waiter) {
@@ -920,6 +936,10 @@ void PhaseSim::entryArrival(std::size_t ep_index) {
   }
   if (!arrivals_open_) return;
   if (rate > 0) {
+    if (o_.ingress_cpu_per_request_ns > 0 && o_.host_vcpus > 0) {
+      if (measuring(sim_.now())) ingress_work_ns_ += o_.ingress_cpu_per_request_ns;
+      hostWork(o_.ingress_cpu_per_request_ns);
+    }
     const auto zone = ep.client_zones[rng.below(ep.client_zones.size())];
     auto path = models::ingressPath(s_, m_, zone, ep.service, rng.next());
     auto* waiter = new EntryFlow(*this, ep_index, sim_.now());
@@ -1212,6 +1232,7 @@ std::optional<models::PhaseReport> PhaseSim::run() {
   // (for at most a minute) so that slow ones started late are counted too.
   std::vector<std::int64_t> work(stations_.size());
   for (std::size_t i = 0; i < stations_.size(); ++i) work[i] = stations_[i]->workNs();
+  const std::int64_t ingress_work = ingress_work_ns_;
   const auto window_end = sim_.now();
   if (!runTo(window_end + 60'000'000'000)) return std::nullopt;
 
@@ -1284,6 +1305,14 @@ std::optional<models::PhaseReport> PhaseSim::run() {
       r.mesh_cpu_millicores += usage[k].cpu_millicores;
       r.mesh_memory_bytes += usage[k].memory_bytes;
     }
+  }
+  if (o_.ingress_cpu_per_request_ns > 0 && o_.host_vcpus > 0) {  // the testbed's load generator, outside the mesh
+    models::ComponentUsage in;
+    in.kind = "ingress";
+    in.instances = static_cast<double>(s_.entry_points.size());
+    in.cpu_millicores = static_cast<double>(ingress_work) / window_ns * 1000.0;
+    in.max_instance_cpu_millicores = in.cpu_millicores;
+    r.components.push_back(in);
   }
   for (const auto& [wp, series] : replica_series_) r.waypoint_replicas[s_.waypoints[wp].key()] = series;
   for (const auto& [step, b] : series_) {

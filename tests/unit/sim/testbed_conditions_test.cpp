@@ -1,5 +1,5 @@
 // The simulator's testbed conditions (SimOptions::host_vcpus, app_service_is_cpu,
-// count_entry_zone_bytes) and the profile's calibrated mechanisms (latency per pass through a
+// app_cpu_per_request_ns, ingress_cpu_per_request_ns, count_entry_zone_bytes) and the profile's calibrated mechanisms (latency per pass through a
 // proxy, message overhead on the wire): each changes what it says and nothing else.
 #include <catch2/catch.hpp>
 
@@ -97,6 +97,38 @@ TEST_CASE("host vCPUs shared by all nodes slow every station when the host is bu
   const auto shared = run(s, o);
   CHECK(separate.entry_latency.at("web").p50_ms < 3.5);  // 2 ms of app time, the proxies, no queue
   CHECK(shared.entry_latency.at("web").p50_ms > 2 * separate.entry_latency.at("web").p50_ms);
+}
+
+TEST_CASE("the testbed's apps and load generator keep the host busy: counted, and the proxies queue behind them") {
+  auto s = test::loadScenario(kYaml);
+  for (auto& e : s.entry_points) e.load.front().rps = 300;
+  auto o = base();
+  o.app_service_is_cpu = false;
+  o.host_vcpus = 1;
+  const auto proxies_only = run(s, o);
+  // 300 rps x (2 app requests x 800 us + 1 entry x 400 us) = 0.6 vCPU beside the sidecars'
+  // 0.2, on a host of one vCPU.
+  o.app_cpu_per_request_ns = 800'000;
+  o.ingress_cpu_per_request_ns = 400'000;
+  const auto with_testbed = run(s, o);
+  CHECK(appCpu(proxies_only) == 0);
+  CHECK(appCpu(with_testbed) == Approx(480).epsilon(0.03));
+  const models::ComponentUsage* ingress = nullptr;
+  for (const auto& c : with_testbed.components)
+    if (c.kind == "ingress") ingress = &c;
+  REQUIRE(ingress);
+  CHECK(ingress->cpu_millicores == Approx(120).epsilon(0.03));
+  // Not the mesh's CPU (its pools open a few more connections while requests queue longer).
+  CHECK(with_testbed.mesh_cpu_millicores < proxies_only.mesh_cpu_millicores + 50);
+  CHECK(with_testbed.entry_latency.at("web").p50_ms > 1.2 * proxies_only.entry_latency.at("web").p50_ms);
+  // Without a shared host (a cluster's nodes) the options change nothing.
+  auto cluster = base();
+  const auto plain = run(s, cluster);
+  cluster.app_cpu_per_request_ns = 800'000;
+  cluster.ingress_cpu_per_request_ns = 400'000;
+  const auto ignored = run(s, cluster);
+  CHECK(ignored.entry_latency.at("web").p50_ms == plain.entry_latency.at("web").p50_ms);
+  CHECK(ignored.components.size() == plain.components.size());
 }
 
 TEST_CASE("entry bytes are left out of the zone pairs when the ingress is outside the zones") {

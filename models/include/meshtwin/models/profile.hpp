@@ -53,6 +53,15 @@ struct NetworkProfile {
   std::int64_t message_overhead_bytes = 0;
 };
 
+// What the testbed's own processes cost beside the proxies, for predicting a testbed run: they
+// share the host's vCPUs with the proxies, so on a busy host their CPU is queueing the model
+// must see. 0 in published profiles (a cluster's apps are the scenario's workloads, and its
+// ingress runs elsewhere); `meshtwin calibrate` measures them.
+struct TestbedProfile {
+  std::int64_t app_cpu_per_request_ns = 0;      // the test app's CPU per request served (parsing, sockets, its calls)
+  std::int64_t ingress_cpu_per_request_ns = 0;  // the load generator's CPU per entry request (HBONE client)
+};
+
 struct PricingProfile {
   // OpenCost splits a node's price into vCPU and GiB with the ratio of these defaults.
   double cpu_usd_per_vcpu_hour = 0.031611;
@@ -84,6 +93,7 @@ struct Profile {
   Provenance provenance;
   ComponentProfile sidecar, ztunnel, waypoint;
   NetworkProfile network;
+  TestbedProfile testbed;
   PricingProfile pricing;
   std::vector<Anchor> anchors;
   std::map<std::string, ParamSource> sources;  // "sidecar.cpuPerRequest" -> its source

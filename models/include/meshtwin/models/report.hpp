@@ -23,7 +23,7 @@ struct LatencySummary {
 };
 
 struct ComponentUsage {
-  std::string kind;        // app | sidecar | ztunnel | waypoint
+  std::string kind;        // app | sidecar | ztunnel | waypoint; ingress (the testbed's load generators)
   double instances = 0;  // time-averaged over the window (HPA and rollouts change it)
   double cpu_millicores = 0;  // total over instances, from the work done
   double memory_bytes = 0;    // total over instances

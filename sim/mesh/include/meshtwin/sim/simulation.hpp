@@ -40,6 +40,13 @@ struct SimOptions {
   // false: an app's service time is a wait (a timer, I/O), not CPU work: it neither counts
   // as app CPU nor slows down when the node is busy (the testbed's workload app sleeps).
   bool app_service_is_cpu = true;
+  // With host_vcpus: CPU the testbed's own processes spend beside the proxies, on the same
+  // host: each request an app serves (beyond its service time) and each entry request the
+  // load generator sends. It keeps one of the host's vCPUs busy while it runs (so the
+  // proxies queue behind it on a busy host), delays no request, and counts as the app's and
+  // the "ingress" component's CPU.
+  std::int64_t app_cpu_per_request_ns = 0;
+  std::int64_t ingress_cpu_per_request_ns = 0;
   // false: bytes between the entry client and the first hop are not counted per zone pair
   // (the testbed's ingress sits outside every zone).
   bool count_entry_zone_bytes = true;
