@@ -260,6 +260,24 @@ Result<bool> makeCgroup(const std::string& dir) {
   return true;
 }
 
+std::optional<HostCpuTimes> readHostCpuTimes() {
+  std::ifstream in("/proc/stat");
+  std::string label;
+  if (!(in >> label) || label != "cpu") return std::nullopt;
+  // user nice system idle iowait irq softirq steal (guest time is inside user and nice)
+  std::uint64_t f[8] = {};
+  for (auto& v : f) {
+    if (!(in >> v)) return std::nullopt;
+  }
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  const std::uint64_t ns_per_tick = hz > 0 ? 1'000'000'000ULL / static_cast<std::uint64_t>(hz) : 10'000'000ULL;
+  HostCpuTimes t;
+  t.busy_ns = (f[0] + f[1] + f[2] + f[5] + f[6]) * ns_per_tick;
+  t.steal_ns = f[7] * ns_per_tick;
+  t.total_ns = (f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7]) * ns_per_tick;
+  return t;
+}
+
 std::optional<std::uint64_t> cgroupCpuUsec(const std::string& dir) {
   std::ifstream in(dir + "/cpu.stat");
   std::string key;

@@ -791,6 +791,8 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
   };
   if (auto r = readZoneCounters(c); !r) return r.error();
   const auto cpu0 = cpuNow();
+  const auto ingress0 = cgroupCpuUsec(cg).value_or(0);
+  const auto host0 = readHostCpuTimes();
   const auto w0 = Clock::now();
   const auto step = std::chrono::seconds(5);
   for (auto left = m.duration; left.count() > 0;) {
@@ -800,6 +802,8 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
     say(o, fmt::format("  measuring: {:.0f} of {:.0f} s", secondsSince(w0), static_cast<double>(m.duration.count()) / 1000.0));
   }
   const auto cpu1 = cpuNow();
+  const auto ingress1 = cgroupCpuUsec(cg).value_or(0);
+  const auto host1 = readHostCpuTimes();
   const double window_s = secondsSince(w0);
   auto zones = readZoneCounters(c);
   if (!zones) return zones.error();
@@ -865,10 +869,24 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
   }
   for (const char* kind : {"app", "sidecar", "ztunnel", "waypoint"}) {
     ph.components.push_back(by_kind[kind]);
+    out.host.testbed_millicores += by_kind[kind].cpu_millicores;
     if (std::string(kind) != "app") {
       ph.mesh_cpu_millicores += by_kind[kind].cpu_millicores;
       ph.mesh_memory_bytes += by_kind[kind].memory_bytes;
     }
+  }
+  {  // the load generators: the ingress gateway, outside the mesh
+    models::ComponentUsage in;
+    in.kind = "ingress";
+    in.instances = static_cast<double>(loads.size());
+    in.cpu_millicores = ingress1 >= ingress0 ? static_cast<double>(ingress1 - ingress0) / (window_s * 1e3) : 0;
+    in.max_instance_cpu_millicores = in.cpu_millicores;
+    out.host.testbed_millicores += in.cpu_millicores;
+    ph.components.push_back(in);
+  }
+  if (host0 && host1 && window_s > 0) {
+    out.host.busy_millicores = static_cast<double>(host1->busy_ns - host0->busy_ns) / (window_s * 1e6);
+    out.host.steal_millicores = static_cast<double>(host1->steal_ns - host0->steal_ns) / (window_s * 1e6);
   }
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   const double to_month = 730.0 * 3600.0 / window_s;
@@ -891,7 +909,12 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m) {
     json j = models::toJson(r);
     json mem = json::object();
     for (const auto& [name, pm] : out.memory) mem[name] = {{"rss_bytes", pm.rss_bytes}, {"pss_bytes", pm.pss_bytes}};
-    j["testbed"] = {{"name", o.name}, {"phase", c.state.phase}, {"memory_by_process", mem}};
+    j["testbed"] = {{"name", o.name},
+                    {"phase", c.state.phase},
+                    {"memory_by_process", mem},
+                    {"host", {{"busy_millicores", out.host.busy_millicores},
+                              {"steal_millicores", out.host.steal_millicores},
+                              {"testbed_millicores", out.host.testbed_millicores}}}};
     if (auto w = dataplane::writeFileAtomically(m.json_file, j.dump(2) + "\n"); !w) return w.error();
   }
   return out;

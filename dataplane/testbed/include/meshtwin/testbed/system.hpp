@@ -49,6 +49,13 @@ struct ProcessMemory {
 };
 std::optional<ProcessMemory> processMemory(pid_t pid);  // /proc/PID/smaps_rollup
 
+// The host's CPU time since boot, from /proc/stat's cpu line: busy (user, nice, system, irq,
+// softirq), stolen by the hypervisor, and all of it (idle and iowait included).
+struct HostCpuTimes {
+  std::uint64_t busy_ns = 0, steal_ns = 0, total_ns = 0;
+};
+std::optional<HostCpuTimes> readHostCpuTimes();
+
 // cgroup v2.
 Result<bool> makeCgroup(const std::string& dir);
 std::optional<std::uint64_t> cgroupCpuUsec(const std::string& dir);  // cpu.stat usage_usec

@@ -87,6 +87,13 @@ struct Measurement {
     std::size_t connections = 0;  // established TCP connections at the end of the window
   };
   std::map<std::string, ProcessFigures> processes;  // by process name
+  // The host over the window: every CPU's busy time (the testbed's processes, the kernel's
+  // packet work, anything else running), time stolen by the hypervisor, and the testbed's
+  // own processes' cgroup time (pods, proxies and the load generators).
+  struct HostFigures {
+    double busy_millicores = 0, steal_millicores = 0, testbed_millicores = 0;
+  };
+  HostFigures host;
 };
 // Runs the scenario's entry points against the testbed (open loop, from outside the cluster,
 // as the ingress gateway: HBONE straight to the destination pods) and measures one phase.
