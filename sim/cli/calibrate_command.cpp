@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 #include <ostream>
 
 #include "cli.hpp"
@@ -167,12 +168,13 @@ YAML::Node toYaml(const json& j) {
 struct Design {
   const std::vector<models::Scenario>* scenarios;
   std::int64_t measured_ns, warmup_ns;
+  double host_vcpus;
   models::PhaseReport run(const Point& p, const models::Profile& profile) const {
     auto s = (*scenarios)[p.variant];
     s.profile = profile;
     useTestbedNetwork(s);
     scaleLoad(s, p.rps / kScenarioRps);
-    auto opts = testbedSimOptions(measured_ns, warmup_ns);
+    auto opts = testbedSimOptions(profile, host_vcpus, measured_ns, warmup_ns);
     return sim::simulatePhase(s, models::meshStateAt(s, p.phase), opts);
   }
 };
@@ -205,6 +207,7 @@ models::Profile zeroCosts(models::Profile p) {
     c.latency_per_pass_ns = c.latency_per_pass_p99_ns = 0;
   }
   p.network = {};
+  p.testbed = {};
   return p;
 }
 
@@ -229,6 +232,15 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
   const auto loaded_base = loadProfileReporting(o.base_profile, err);
   if (!loaded_base) return kExitBadInput;
   auto base = *loaded_base;
+  // The host as the testbed will have it: a calibration on a host busy with other work fits
+  // that work into every proxy's latency, so it is measured first and said.
+  const auto host = sampleHostCapacity(std::chrono::milliseconds(1000));
+  if (!host) {
+    err << "meshtwin calibrate: cannot read the host's CPU times (/proc/stat)\n";
+    return kExitBadInput;
+  }
+  err << fmt::format("[{:5.1f}s] host: {:.2f} vCPUs for the testbed, {:.2f} busy with other work, {:.2f} stolen\n",
+                     elapsed(), host->vcpus, host->background_vcpus, host->steal_vcpus);
   std::vector<Variant> variants{
       {"1kib", 1024, 0, {{50, 4}, {100, 4}, {200, 4}, {100, 32}}},
       {"32kib-filler", 32 * 1024, 16, {{50, 4}, {150, 4}}},
@@ -317,7 +329,7 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
 
   // ---- fits ---------------------------------------------------------------------------
   err << fmt::format("[{:5.1f}s] fitting\n", elapsed());
-  const Design design{&scenarios, 20'000'000'000, 2'000'000'000};
+  const Design design{&scenarios, 20'000'000'000, 2'000'000'000, host->available()};
   models::Profile fitted = zeroCosts(base);
   fitted.name = "embedded-" + hostName();
   std::vector<std::string> quality;
@@ -375,6 +387,37 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
   }
   fits["handshake"] = {{"handshakes", hs->handshakes}, {"client_cpu_ns", hs->client_cpu_ns},
                        {"server_cpu_ns", hs->server_cpu_ns}, {"wall_ns", hs->wall_ns}};
+
+  // The testbed's own processes beside the proxies: the apps' CPU per request served and the
+  // load generator's per entry request, against the simulator's count of both at unit cost.
+  // They share the host with the proxies, so they are part of the queueing on a busy host.
+  {
+    auto u = unit;
+    u.testbed.app_cpu_per_request_ns = 1000;
+    u.testbed.ingress_cpu_per_request_ns = 1000;
+    std::vector<std::vector<double>> xa, xi;
+    std::vector<double> ya, yi;
+    for (const auto& p : points) {
+      const auto r = design.run(p, u);
+      xa.push_back({cpuOf(r, "app") / 1000 * rateRatio(p, r)});
+      ya.push_back(p.cpu_m.count("app") ? p.cpu_m.at("app") : 0);
+      xi.push_back({cpuOf(r, "ingress") / 1000 * rateRatio(p, r)});
+      yi.push_back(p.cpu_m.count("ingress") ? p.cpu_m.at("ingress") : 0);
+    }
+    for (const auto& [key, label, x, y, param] :
+         {std::tuple{"appCpuPerRequest", "app CPU (millicores)", &xa, &ya, &fitted.testbed.app_cpu_per_request_ns},
+          std::tuple{"ingressCpuPerRequest", "ingress CPU (millicores)", &xi, &yi, &fitted.testbed.ingress_cpu_per_request_ns}}) {
+      const auto f = fitNonNegative(*x, *y);
+      *param = std::llround(f.coef.empty() ? 0 : f.coef[0]);
+      measuredSource(std::string("testbed.") + key,
+                     fmt::format("least squares over {} points of the testbed's measured cgroup CPU against the "
+                                 "simulator's requests at unit cost; R2 {:.3f}",
+                                 f.points, f.r2));
+      quality.push_back(fitLine(label, f));
+      fits[std::string(key)] = {{"points", f.points}, {"r2", f.r2}, {"rmse_millicores", f.rmse},
+                                {"max_abs_rel_residual", f.max_abs_rel_residual}};
+    }
+  }
 
   // Memory: RSS per process = base + per connection x established connections + per endpoint x endpoints.
   for (const char* k : kKinds) {
@@ -451,7 +494,7 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
     for (const auto& p : points)
       if (p.variant == 0 && p.phase == phase && (!low || p.rps < low->rps)) low = &p;
     if (!low || low->latency.count == 0) continue;
-    const Design lat{&scenarios, 60'000'000'000, 2'000'000'000};
+    const Design lat{&scenarios, 60'000'000'000, 2'000'000'000, host->available()};
     auto& c = componentOf(fitted, kind);
     c.latency_per_pass_ns = 0;
     c.latency_per_pass_p99_ns = 0;
@@ -501,15 +544,16 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
                           {"simulated_p99_ms", check.p99_ms}};
   }
   fits["latency"] = latency_fits;
+  fits["host"] = {{"vcpus", host->vcpus}, {"background_vcpus", host->background_vcpus}, {"steal_vcpus", host->steal_vcpus}};
 
   // ---- the profile --------------------------------------------------------------------
   fitted.provenance = {"measured", "meshtwin calibrate: the embedded proxies on this machine's testbed", "meshtwin " MESHTWIN_VERSION,
                        date, hostName(), gitCommit(),
                        fmt::format("{} points on a two-zone client -> server scenario (sidecar, ambient, ambient with a "
                                    "waypoint), {} measured after {} warm-up each; the simulator runs with the testbed's "
-                                   "conditions (all nodes on this host's {:.0f} vCPUs, apps that wait, ingress outside the "
-                                   "zones); {:.0f} s in all",
-                                   points.size(), o.duration, o.warmup, hostVcpus(), elapsed())};
+                                   "conditions (all nodes on this host's {:.2f} vCPUs, {:.2f} of them busy with other work "
+                                   "when sampled, apps that wait, ingress outside the zones); {:.0f} s in all",
+                                   points.size(), o.duration, o.warmup, host->vcpus, host->background_vcpus, elapsed())};
   json raw = json::array();
   for (const auto& p : points) raw.push_back(toJson(p, variants));
   json variants_j = json::array();
@@ -538,6 +582,9 @@ int runCalibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err
   out << fmt::format("  network   message overhead {} B, HBONE overhead {} B per stream, TLS and framing {:.2f}%\n",
                      fitted.network.message_overhead_bytes, fitted.network.hbone_overhead_bytes_per_stream,
                      100 * fitted.network.tls_overhead_fraction);
+  out << fmt::format("  testbed   app cpu {} /request served, load generator cpu {} /entry request\n",
+                     models::formatDurationNs(fitted.testbed.app_cpu_per_request_ns),
+                     models::formatDurationNs(fitted.testbed.ingress_cpu_per_request_ns));
   out << fmt::format("\nWrote {} ({} points, {:.0f} s)\n", file, points.size(), elapsed());
   return kExitOk;
 }
@@ -609,6 +656,12 @@ std::string writeProfileYaml(const models::Profile& p, const YAML::Node& calibra
   param("tlsOverhead", "network.tlsOverhead", fmt::format("{:.4f}%", 100 * p.network.tls_overhead_fraction));
   param("messageOverhead", "network.messageOverhead", bytes(p.network.message_overhead_bytes));
   e << YAML::EndMap;
+  if (p.testbed.app_cpu_per_request_ns > 0 || p.testbed.ingress_cpu_per_request_ns > 0) {
+    e << YAML::Key << "testbed" << YAML::Value << YAML::BeginMap;
+    param("appCpuPerRequest", "testbed.appCpuPerRequest", ns(p.testbed.app_cpu_per_request_ns));
+    param("ingressCpuPerRequest", "testbed.ingressCpuPerRequest", ns(p.testbed.ingress_cpu_per_request_ns));
+    e << YAML::EndMap;
+  }
   e << YAML::Key << "pricing" << YAML::Value << YAML::BeginMap;
   param("cpuUsdPerVcpuHour", "pricing.cpuUsdPerVcpuHour", fmt::format("{}", p.pricing.cpu_usd_per_vcpu_hour));
   param("ramUsdPerGiBHour", "pricing.ramUsdPerGiBHour", fmt::format("{}", p.pricing.ram_usd_per_gib_hour));

@@ -134,9 +134,17 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   val_cmd->add_option("SCENARIO", val.scenario, "Scenario file (meshtwin/v1 YAML)")->required();
   val_cmd->add_option("--profile", val.profile, "Profile to predict with, e.g. models/profiles/embedded-HOST.yaml "
                                                 "(default: the scenario's)");
-  val_cmd->add_option("--loads", val.loads, "Entry-rate multipliers, each measured in every phase, e.g. 0.5,1")
+  auto* loads_opt = val_cmd->add_option("--loads", val.loads, "Entry-rate multipliers, each measured in every phase, e.g. 0.5,1")
+                        ->delimiter(',')
+                        ->capture_default_str();
+  val_cmd
+      ->add_option("--utilization", val.utilization,
+                   "Instead of --loads: fractions of this machine's capacity, e.g. 0.3,0.6. A probe in every phase "
+                   "measures the testbed's CPU per request; the capacity is the smallest entry rate over the phases "
+                   "at which the host's CPU or a workload's slots would be full")
       ->delimiter(',')
-      ->capture_default_str();
+      ->check(CLI::Range(0.01, 0.99))
+      ->excludes(loads_opt);
   val_cmd->add_option("--duration", val.duration, "Measured time per phase and load")->capture_default_str();
   val_cmd->add_option("--warmup", val.warmup, "Load before measuring")->capture_default_str();
   val_cmd->add_option("--phases", val.phases, "Validate only the first N phases (baseline = 1)");

@@ -96,6 +96,10 @@ struct ValidateOptions {
   std::string scenario;
   std::string profile;  // default: the scenario's
   std::vector<double> loads{1.0};  // entry-rate multipliers, each measured in every phase
+  // When given, instead of loads: fractions (0..1) of the capacity measured on this machine
+  // (the smallest over the phases of the rate where the host's CPU or a workload's slots
+  // would be full), so a run means the same on a fast machine and a slow one.
+  std::vector<double> utilization;
   std::string duration = "8s", warmup = "2s";  // per measurement
   int phases = -1;  // how many phases (baseline + waves); -1 = all
   Tolerances tol;

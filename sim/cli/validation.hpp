@@ -2,6 +2,7 @@
 // errors and tolerances, and the report it writes (terminal table, JSON, HTML with plots).
 #pragma once
 
+#include <algorithm>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -31,11 +32,31 @@ struct Figure {
 std::vector<Figure> compare(const models::PhaseReport& predicted, const models::PhaseReport& measured, double load,
                             const Tolerances& tol);
 
+// How loads were sized from the machine (validate --utilization): per phase, a short probe's
+// CPU per entry request, and the entry rate at which the phase's bottleneck (the host's CPU,
+// or a workload's slots) would be fully busy.
+struct PhaseCapacity {
+  std::string phase;
+  double probe_rps = 0;                 // entry rate of the probe
+  double testbed_cpu_us_per_request = 0;  // the testbed's processes' CPU per entry request there
+  double host_rps = 0;                  // where the host's available vCPUs would be busy
+  double slots_rps = 0;                 // where the busiest workload's slots would be busy
+  std::string bottleneck;               // "host CPU" or "workload NS/NAME"
+  [[nodiscard]] double rps() const { return std::min(host_rps, slots_rps); }
+};
+
 struct Validation {
   std::string scenario, scenario_file, profile, host, date, commit;
   Tolerances tol;
   std::vector<std::string> phases;  // in order
-  std::vector<double> loads;
+  std::vector<double> loads;        // entry-rate multipliers, each measured in every phase
+  // The host the testbed ran on: its vCPUs for the testbed, and what other work kept busy
+  // before it started (the simulator is given the difference).
+  double host_vcpus = 0, host_background_vcpus = 0, host_steal_vcpus = 0;
+  // With --utilization: the fractions of the capacity asked for, and the capacity per phase;
+  // the loads are those fractions of the smallest capacity over the phases.
+  std::vector<double> utilization;
+  std::vector<PhaseCapacity> capacity;
   std::vector<Figure> figures;
   double seconds = 0;
   [[nodiscard]] bool pass() const;
@@ -43,6 +64,8 @@ struct Validation {
 
 nlohmann::json toJson(const Validation& v);
 void printValidation(const Validation& v, std::ostream& out);
+// The host and, with --utilization, the capacity per phase and the loads it gave.
+void printCapacity(const Validation& v, std::ostream& out);
 // A self-contained page: summary per metric, a chart per figure across the phases
 // (predicted and measured, one line per load), and the table.
 std::string validationHtml(const Validation& v);

@@ -2,6 +2,7 @@
 // squares, the profile writer (read back by the loader), and the figure comparison.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <sstream>
 
 #include "fit.hpp"
@@ -57,6 +58,9 @@ TEST_CASE("a written profile loads back with the same values, sources and the ca
   p.sidecar.latency_per_pass_p99_ns = 90'000;
   p.network.message_overhead_bytes = 187;
   p.network.tls_overhead_fraction = 0.0342;
+  p.testbed.app_cpu_per_request_ns = 190'000;
+  p.testbed.ingress_cpu_per_request_ns = 226'000;
+  p.sources["testbed.appCpuPerRequest"] = {models::Basis::Measured, "meshtwin calibrate", "fit"};
   p.sources["sidecar.cpuPerRequest"] = {models::Basis::Measured, "meshtwin calibrate 2026-11-22 on host", "fit"};
   YAML::Node cal;
   cal["points"].push_back(YAML::Load("{rps: 50, phase: 0}"));
@@ -79,6 +83,9 @@ TEST_CASE("a written profile loads back with the same values, sources and the ca
   CHECK(q.waypoint.resources.memory_limit_bytes == p.waypoint.resources.memory_limit_bytes);
   CHECK(q.network.message_overhead_bytes == 187);
   CHECK(q.network.tls_overhead_fraction == Approx(0.0342));
+  CHECK(q.testbed.app_cpu_per_request_ns == 190'000);
+  CHECK(q.testbed.ingress_cpu_per_request_ns == 226'000);
+  CHECK(q.sources.at("testbed.appCpuPerRequest").basis == models::Basis::Measured);
   CHECK(q.pricing.cpu_usd_per_vcpu_hour == Approx(p.pricing.cpu_usd_per_vcpu_hour));
   REQUIRE(q.sources.count("sidecar.cpuPerRequest"));
   CHECK(q.sources.at("sidecar.cpuPerRequest").basis == models::Basis::Measured);
@@ -139,9 +146,46 @@ TEST_CASE("compare gives every figure's relative error and holds it to its toler
   // The prediction's bytes are brought to the measured window (here twice as long).
   auto longer = predicted;
   longer.duration_s = 20;
+  longer.requests = 2000;  // the same rate
   for (auto& z : longer.zone_pairs) z.bytes *= 2;
   for (const auto& f : cli::compare(longer, measured, 1.0, tol))
     if (f.metric == "bytes") CHECK(f.error() == Approx(0.015));
+
+  // Totals follow the requests the testbed really sent: 10% more requests in the same window
+  // than the prediction's nominal rate bring the predicted bytes and CPU up 10%.
+  auto busier = measured;
+  busier.requests = 1100;
+  for (auto& z : busier.zone_pairs) z.bytes *= 1.1;
+  for (auto& c : busier.components) c.cpu_millicores *= 1.1;
+  for (const auto& f : cli::compare(predicted, busier, 1.0, tol)) {
+    if (f.metric == "bytes") CHECK(f.error() == Approx(0.015));
+    if (f.metric == "cpu") CHECK(f.error() == Approx(0.10));
+  }
+
+  // The testbed's processes together: a figure only where the measurement has the load
+  // generator, gated only where the prediction models it too.
+  auto with_ingress = [](models::PhaseReport r, double cpu) {
+    models::ComponentUsage in;
+    in.kind = "ingress";
+    in.instances = 1;
+    in.cpu_millicores = cpu;
+    r.components.push_back(in);
+    return r;
+  };
+  auto testbedFigure = [&](const models::PhaseReport& pr, const models::PhaseReport& me) -> std::optional<cli::Figure> {
+    for (const auto& f : cli::compare(pr, me, 1.0, tol))
+      if (f.object == "testbed processes") return f;
+    return std::nullopt;
+  };
+  CHECK_FALSE(testbedFigure(predicted, measured));
+  const auto unmodelled = testbedFigure(predicted, with_ingress(measured, 50));
+  REQUIRE(unmodelled);
+  CHECK_FALSE(unmodelled->gated);
+  const auto modelled = testbedFigure(with_ingress(predicted, 55), with_ingress(measured, 50));
+  REQUIRE(modelled);
+  CHECK(modelled->gated);
+  CHECK(modelled->predicted == Approx(165));
+  CHECK(modelled->measured == Approx(150));
 
   // Below the floor a figure is shown, never failed.
   const auto tiny = cli::compare(phase(2.4, 10, 40, 2e6, 0), phase(1.0, 10, 40, 2e6, 0), 1.0, tol);
@@ -164,6 +208,14 @@ TEST_CASE("compare gives every figure's relative error and holds it to its toler
   std::ostringstream table;
   cli::printValidation(v, table);
   CHECK(table.str().find("OUT") != std::string::npos);
+  // With loads sized from the machine, the table says from what.
+  v.utilization = {0.3};
+  v.loads = {0.75};
+  v.capacity.push_back({"baseline", 43.5, 3171, 628, 250, "workload chain-c/c"});
+  std::ostringstream sized;
+  cli::printValidation(v, sized);
+  CHECK_THAT(sized.str(), Catch::Contains("workload chain-c/c") && Catch::Contains("30% -> load x0.750"));
+  CHECK(cli::toJson(v)["capacity"][0]["slots_rps"] == 250);
   const auto html = cli::validationHtml(v);
   CHECK(html.find("<svg") != std::string::npos);
   CHECK(html.find("p99 web") != std::string::npos);
