@@ -40,7 +40,7 @@ Usage
   python3 scripts/gen-large-scenario.py                       # 10,000 pods to stdout
   python3 scripts/gen-large-scenario.py --pods 10000 --seed 1 --waves 5 \\
       -o scenarios/large-10000.yaml
-  ./build/dev/sim/cli/meshtwin check scenarios/large-10000.yaml
+  ./build/dev/cli/meshtwin check scenarios/large-10000.yaml
 """
 
 from __future__ import annotations

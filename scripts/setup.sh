@@ -13,9 +13,9 @@ cmake --build --preset dev --parallel "$(nproc)"
 echo
 echo "setup: meshtwin check scenarios/default.yaml"
 # Findings are the point of the check: print them all and exit 0 here; CI gates use --fail-on.
-./build/dev/sim/cli/meshtwin check scenarios/default.yaml --fail-on never
+./build/dev/cli/meshtwin check scenarios/default.yaml --fail-on never
 
 echo
 echo "setup: meshtwin simulate scenarios/default.yaml (report also in build/dev/default-report.json)"
 # A failing gate (exit 1) is a result to read, not a failed set-up; bad input (2) still fails.
-./build/dev/sim/cli/meshtwin simulate scenarios/default.yaml --json build/dev/default-report.json || [ $? -eq 1 ]
+./build/dev/cli/meshtwin simulate scenarios/default.yaml --json build/dev/default-report.json || [ $? -eq 1 ]

@@ -3,6 +3,6 @@
 # the model that is meant to change predictions, and say in the commit what moved and why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${MESHTWIN:-build/dev/sim/cli/meshtwin}
+bin=${MESHTWIN:-build/dev/cli/meshtwin}
 "$bin" simulate scenarios/default.yaml --duration 60s --seed 42 -o json > tests/scenarios/golden/default-60s-seed42.json || [ $? -eq 1 ]
 echo "updated tests/scenarios/golden/default-60s-seed42.json"

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/ci}
-mt="$build/sim/cli/meshtwin"
+mt="$build/cli/meshtwin"
 out=bench/results
 [ -x "$mt" ] || { echo "run.sh: $mt not built (cmake --build $build --target meshtwin)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (the testbed makes namespaces, cgroups, eBPF)" >&2; exit 2; }

@@ -1,5 +1,5 @@
-// The loop closed on this machine, as CI runs it (root): `meshtwin calibrate --quick` measures
-// the real proxies on the testbed and fits a profile; `meshtwin validate` then runs a chain
+// The loop closed on this machine, as CI runs it (root): twin::calibrate (quick) measures
+// the real proxies on the testbed and fits a profile; twin::validate then runs a chain
 // scenario the calibration never saw, in its four mesh modes, on the testbed and in the
 // simulator with that profile, and must agree within tolerances loose enough for a shared
 // 2-vCPU runner yet tight enough to catch a model regression (a hop, a byte or a proxy kind
@@ -19,36 +19,48 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
-#include "twin.hpp"
+#include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/profile.hpp"
+#include "meshtwin/twin/calibrate.hpp"
+#include "meshtwin/twin/conditions.hpp"
+#include "meshtwin/twin/validate.hpp"
 
 using namespace meshtwin;
 
 namespace {
 
-// The lines of the calibration's output from its fit quality on: what to read when the
-// validation then misses.
-std::string fitQuality(const std::string& calibrateOutput) {
-  const auto at = calibrateOutput.find("Fit quality");
-  return at == std::string::npos ? calibrateOutput : calibrateOutput.substr(at);
+// The fit quality lines: what to read when the validation then misses.
+std::string fitQuality(const twin::Calibration& c) {
+  std::string q = "Fit quality\n";
+  for (const auto& line : c.quality) q += "  " + line + "\n";
+  return q;
+}
+
+// Progress lines kept for the report of a failure.
+twin::ProgressFn keepLines(std::string& log) {
+  return [&log](const twin::ProgressEvent& e) {
+    log += fmt::format("[{:5.1f}s] {}\n", e.elapsed_s, e.message);
+    return true;
+  };
 }
 
 // One calibrate + validate loop; returns "" when every gated figure is within tolerance,
 // otherwise the figures outside it (one line each) and the calibration's fit quality.
 std::string calibrateThenValidate(const std::filesystem::path& dir, int attempt) {
   const auto profile = (dir / ("embedded-ci-" + std::to_string(attempt) + ".yaml")).string();
-  cli::CalibrateOptions cal;
-  cal.out_file = profile;
+  models::Diagnostics base_diags;
+  twin::CalibrateOptions cal;
+  cal.base = models::loadProfile("istio-1.24-published", ".", base_diags);
+  REQUIRE(base_diags.empty());
   cal.quick = true;
-  cal.duration = "3s";
-  cal.warmup = "1s";
+  cal.window = {3'000'000'000, 1'000'000'000};
   cal.handshakes = 100;
   cal.name = "mtcical";
-  std::ostringstream out, err;
-  const int rc = cli::runCalibrate(cal, out, err);
-  INFO(out.str() << err.str());
-  REQUIRE(rc == cli::kExitOk);
+  std::string cal_log;
+  const auto fitted = twin::calibrate(cal, keepLines(cal_log));
+  INFO(cal_log);
+  REQUIRE(fitted);
+  std::ofstream(profile) << fitted->yaml;
 
   models::Diagnostics d;
   const auto p = models::loadProfile(profile, ".", d);
@@ -63,15 +75,15 @@ std::string calibrateThenValidate(const std::filesystem::path& dir, int attempt)
   CHECK(p.testbed.app_cpu_per_request_ns > 1'000);      // the apps and the load generator beside the proxies
   CHECK(p.testbed.ingress_cpu_per_request_ns > 1'000);
 
-  cli::ValidateOptions val;
-  val.scenario = "scenarios/validation/chain.yaml";
-  val.profile = profile;
+  twin::ValidateOptions val;
+  auto loaded = models::loadScenarioFile("scenarios/validation/chain.yaml");
+  REQUIRE(loaded.ok());
+  val.scenario = *loaded.scenario;
+  val.scenario.profile = p;  // the profile read back from its file, as `meshtwin validate --profile` reads it
+  val.scenario_file = "scenarios/validation/chain.yaml";
   val.utilization = {0.3, 0.6};
-  val.duration = "4s";
-  val.warmup = "1s";
+  val.window = {4'000'000'000, 1'000'000'000};
   val.name = "mtcival";
-  val.json_file = (dir / "validation.json").string();
-  val.html_file = (dir / "validation.html").string();
   // Regression tolerances (CI): see the README's validation section for what the model
   // reaches with full-length runs. CPU: the same 4 s run of the chain's sidecars measured
   // 100 to 145 millicores from one run to the next here (cgroup time drifts with the host),
@@ -85,12 +97,12 @@ std::string calibrateThenValidate(const std::filesystem::path& dir, int attempt)
   val.tol.p99 = 1.0;
   val.tol.bytes = 0.03;
   val.tol.error_rate = 0.01;
-  std::ostringstream vout, verr;
-  const int vrc = cli::runValidate(val, vout, verr);
-  INFO(verr.str());
-  REQUIRE((vrc == cli::kExitOk || vrc == cli::kExitFindings));  // ran to the end: a report, pass or not
-  std::ifstream in(val.json_file);
-  const auto j = nlohmann::json::parse(in);
+  std::string val_log;
+  const auto v = twin::validate(val, keepLines(val_log));
+  INFO(val_log);
+  REQUIRE(v);  // ran to the end: a report, pass or not
+  const auto j = twin::toJson(v.value());
+  CHECK(twin::validationHtml(v.value()).find("<svg") != std::string::npos);
   CHECK(j["phases"].size() == 4);  // sidecar, mixed, ambient, ambient + waypoint
   // The loads came from the capacity measured in every phase: 30% and 60% of the smallest.
   REQUIRE(j["capacity"].size() == 4);
@@ -119,8 +131,8 @@ std::string calibrateThenValidate(const std::filesystem::path& dir, int attempt)
   CHECK(bytes >= 8);  // both cross-zone directions in every phase
   CHECK(cpu >= 4);
   CHECK(testbed_cpu == 8);  // apps and load generator modelled: every phase at both loads
-  CHECK((vrc == cli::kExitOk) == missed.empty());
-  return missed.empty() ? missed : missed + fitQuality(out.str());
+  CHECK(v->pass() == missed.empty());
+  return missed.empty() ? missed : missed + fitQuality(fitted.value());
 }
 
 }  // namespace
@@ -153,7 +165,7 @@ TEST_CASE("hostVcpus follows a CPU quota on the process's cgroup") {
     WARN("skipped: needs root (cgroups)");
     return;
   }
-  const double before = cli::hostVcpus();
+  const double before = twin::hostVcpus();
   REQUIRE(before >= 1);
   const std::string name = "meshtwin-quota-" + std::to_string(::getpid());
   std::string dir, procs;
@@ -184,7 +196,7 @@ TEST_CASE("hostVcpus follows a CPU quota on the process's cgroup") {
   const pid_t child = ::fork();
   if (child == 0) {
     std::ofstream(dir + "/cgroup.procs") << ::getpid();
-    const double v = cli::hostVcpus();
+    const double v = twin::hostVcpus();
     (void)!::write(fds[1], &v, sizeof v);
     ::_exit(0);
   }
@@ -195,5 +207,5 @@ TEST_CASE("hostVcpus follows a CPU quota on the process's cgroup") {
   ::close(fds[1]);
   ::rmdir(dir.c_str());
   CHECK(inside == Approx(0.6 * before).epsilon(0.01));
-  CHECK(cli::hostVcpus() == before);  // this process, outside the group, is not limited
+  CHECK(twin::hostVcpus() == before);  // this process, outside the group, is not limited
 }

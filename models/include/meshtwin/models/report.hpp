@@ -96,5 +96,9 @@ struct Report {
 };
 
 nlohmann::json toJson(const Report& r);
+// JUnit XML: a test suite per scenario, a test case per gate of each wave.
+std::string toJunitXml(const Report& r);
+// & < > and " as entities: text and attribute values for XML and HTML.
+std::string xmlEscape(const std::string& s);
 
 }  // namespace meshtwin::models

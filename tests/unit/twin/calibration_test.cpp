@@ -1,14 +1,15 @@
-// The pure parts of `meshtwin calibrate` and `meshtwin validate`: the non-negative least
+// The pure parts of calibration and validation (twin/): the non-negative least
 // squares, the profile writer (read back by the loader), and the figure comparison.
 #include <catch2/catch.hpp>
 
 #include <optional>
 #include <sstream>
 
-#include "fit.hpp"
 #include "meshtwin/models/profile.hpp"
-#include "twin.hpp"
-#include "validation.hpp"
+#include "meshtwin/twin/calibrate.hpp"
+#include "meshtwin/twin/conditions.hpp"
+#include "meshtwin/twin/fit.hpp"
+#include "meshtwin/twin/validation.hpp"
 
 using namespace meshtwin;
 
@@ -16,7 +17,7 @@ TEST_CASE("least squares recovers the coefficients of exact data and reports a p
   std::vector<std::vector<double>> x{{1, 2}, {2, 1}, {3, 5}, {4, 0}};
   std::vector<double> y;
   for (const auto& r : x) y.push_back(3 * r[0] + 0.5 * r[1]);
-  const auto f = cli::fitNonNegative(x, y);
+  const auto f = twin::fitNonNegative(x, y);
   REQUIRE(f.coef.size() == 2);
   CHECK(f.coef[0] == Approx(3));
   CHECK(f.coef[1] == Approx(0.5));
@@ -29,20 +30,20 @@ TEST_CASE("a coefficient that would be negative is pinned at zero and the rest r
   // y = 2 a - 1 b: unconstrained least squares gives b < 0; costs cannot be negative.
   std::vector<std::vector<double>> x{{1, 1}, {2, 1}, {3, 2}, {4, 2}};
   std::vector<double> y{1, 3, 4, 6};
-  const auto f = cli::fitNonNegative(x, y);
+  const auto f = twin::fitNonNegative(x, y);
   CHECK(f.coef[1] == 0);
   CHECK(f.coef[0] > 0);
   CHECK(f.r2 < 1);
   // A column with no data gets 0 and does not break the solve.
-  const auto g = cli::fitNonNegative({{1, 0}, {2, 0}}, {2, 4});
+  const auto g = twin::fitNonNegative({{1, 0}, {2, 0}}, {2, 4});
   CHECK(g.coef[0] == Approx(2));
   CHECK(g.coef[1] == 0);
 }
 
 TEST_CASE("solveLinear refuses a singular system") {
   std::vector<double> z;
-  CHECK_FALSE(cli::solveLinear({{1, 2}, {2, 4}}, {1, 2}, z));
-  REQUIRE(cli::solveLinear({{2, 1}, {1, 3}}, {3, 5}, z));
+  CHECK_FALSE(twin::solveLinear({{1, 2}, {2, 4}}, {1, 2}, z));
+  REQUIRE(twin::solveLinear({{2, 1}, {1, 3}}, {3, 5}, z));
   CHECK(z[0] == Approx(0.8));
   CHECK(z[1] == Approx(1.4));
 }
@@ -64,7 +65,7 @@ TEST_CASE("a written profile loads back with the same values, sources and the ca
   p.sources["sidecar.cpuPerRequest"] = {models::Basis::Measured, "meshtwin calibrate 2026-11-22 on host", "fit"};
   YAML::Node cal;
   cal["points"].push_back(YAML::Load("{rps: 50, phase: 0}"));
-  const auto text = cli::writeProfileYaml(p, cal);
+  const auto text = twin::writeProfileYaml(p, cal);
   models::Diagnostics d2;
   const auto q = models::loadProfileText(text, "embedded-test.yaml", d2);
   std::string diags;
@@ -119,15 +120,15 @@ models::PhaseReport phase(double sidecar_cpu, double p50, double p99, double byt
 }  // namespace
 
 TEST_CASE("compare gives every figure's relative error and holds it to its tolerance") {
-  cli::Tolerances tol;
+  twin::Tolerances tol;
   const auto measured = phase(100, 10, 40, 2e6, 0);
   const auto predicted = phase(110, 10.5, 52, 2.03e6, 5);
-  const auto figs = cli::compare(predicted, measured, 1.0, tol);
+  const auto figs = twin::compare(predicted, measured, 1.0, tol);
   auto find = [&](const std::string& metric) {
     for (const auto& f : figs)
       if (f.metric == metric) return f;
     FAIL("no figure " << metric);
-    return cli::Figure{};
+    return twin::Figure{};
   };
   CHECK(find("cpu").error() == Approx(0.10));
   CHECK(find("cpu").pass());  // 10% within 15%
@@ -148,7 +149,7 @@ TEST_CASE("compare gives every figure's relative error and holds it to its toler
   longer.duration_s = 20;
   longer.requests = 2000;  // the same rate
   for (auto& z : longer.zone_pairs) z.bytes *= 2;
-  for (const auto& f : cli::compare(longer, measured, 1.0, tol))
+  for (const auto& f : twin::compare(longer, measured, 1.0, tol))
     if (f.metric == "bytes") CHECK(f.error() == Approx(0.015));
 
   // Totals follow the requests the testbed really sent: 10% more requests in the same window
@@ -157,7 +158,7 @@ TEST_CASE("compare gives every figure's relative error and holds it to its toler
   busier.requests = 1100;
   for (auto& z : busier.zone_pairs) z.bytes *= 1.1;
   for (auto& c : busier.components) c.cpu_millicores *= 1.1;
-  for (const auto& f : cli::compare(predicted, busier, 1.0, tol)) {
+  for (const auto& f : twin::compare(predicted, busier, 1.0, tol)) {
     if (f.metric == "bytes") CHECK(f.error() == Approx(0.015));
     if (f.metric == "cpu") CHECK(f.error() == Approx(0.10));
   }
@@ -172,8 +173,8 @@ TEST_CASE("compare gives every figure's relative error and holds it to its toler
     r.components.push_back(in);
     return r;
   };
-  auto testbedFigure = [&](const models::PhaseReport& pr, const models::PhaseReport& me) -> std::optional<cli::Figure> {
-    for (const auto& f : cli::compare(pr, me, 1.0, tol))
+  auto testbedFigure = [&](const models::PhaseReport& pr, const models::PhaseReport& me) -> std::optional<twin::Figure> {
+    for (const auto& f : twin::compare(pr, me, 1.0, tol))
       if (f.object == "testbed processes") return f;
     return std::nullopt;
   };
@@ -188,55 +189,35 @@ TEST_CASE("compare gives every figure's relative error and holds it to its toler
   CHECK(modelled->measured == Approx(150));
 
   // Below the floor a figure is shown, never failed.
-  const auto tiny = cli::compare(phase(2.4, 10, 40, 2e6, 0), phase(1.0, 10, 40, 2e6, 0), 1.0, tol);
+  const auto tiny = twin::compare(phase(2.4, 10, 40, 2e6, 0), phase(1.0, 10, 40, 2e6, 0), 1.0, tol);
   for (const auto& f : tiny) {
     if (f.metric != "cpu") continue;
     CHECK_FALSE(f.gated);
     CHECK(f.pass());
   }
 
-  cli::Validation v;
+  twin::Validation v;
   v.scenario = "s";
   v.phases = {"baseline"};
   v.loads = {1.0};
   v.figures = figs;
   CHECK_FALSE(v.pass());
-  const auto j = cli::toJson(v);
+  const auto j = twin::toJson(v);
   CHECK(j["pass"] == false);
   CHECK(j["summary"]["p99"]["gated"] == 1);
   CHECK(j["summary"]["p99"]["passed"] == 0);
   std::ostringstream table;
-  cli::printValidation(v, table);
+  twin::printValidation(v, table);
   CHECK(table.str().find("OUT") != std::string::npos);
   // With loads sized from the machine, the table says from what.
   v.utilization = {0.3};
   v.loads = {0.75};
   v.capacity.push_back({"baseline", 43.5, 3171, 628, 250, "workload chain-c/c"});
   std::ostringstream sized;
-  cli::printValidation(v, sized);
+  twin::printValidation(v, sized);
   CHECK_THAT(sized.str(), Catch::Contains("workload chain-c/c") && Catch::Contains("30% -> load x0.750"));
-  CHECK(cli::toJson(v)["capacity"][0]["slots_rps"] == 250);
-  const auto html = cli::validationHtml(v);
+  CHECK(twin::toJson(v)["capacity"][0]["slots_rps"] == 250);
+  const auto html = twin::validationHtml(v);
   CHECK(html.find("<svg") != std::string::npos);
   CHECK(html.find("p99 web") != std::string::npos);
-}
-
-TEST_CASE("calibrate and validate refuse a bad run window or profile with the reason") {
-  std::ostringstream err;
-  const auto w = cli::parseRunWindow("4s", "500ms", "meshtwin calibrate", "4s and 1s", err);
-  REQUIRE(w);
-  CHECK(w->measured() == std::chrono::milliseconds(4000));
-  CHECK(w->warmup() == std::chrono::milliseconds(500));
-  CHECK(err.str().empty());
-  CHECK_FALSE(cli::parseRunWindow("soon", "1s", "meshtwin validate", "8s and 2s", err));
-  CHECK(err.str() == "meshtwin validate: --duration and --warmup take durations such as 8s and 2s\n");
-  err.str("");
-  CHECK_FALSE(cli::parseRunWindow("0s", "1s", "meshtwin calibrate", "4s and 1s", err));  // nothing measured
-  CHECK_FALSE(err.str().empty());
-
-  err.str("");
-  CHECK(cli::loadProfileReporting("models/profiles/embedded-vm.yaml", err));
-  CHECK(err.str().empty());
-  CHECK_FALSE(cli::loadProfileReporting("no/such/profile.yaml", err));
-  CHECK_THAT(err.str(), Catch::Contains("no/such/profile.yaml") && Catch::Contains("cannot open the profile file"));
 }

@@ -1,18 +1,23 @@
-// Predicted against measured: the figures `meshtwin validate` compares, with their relative
-// errors and tolerances, and the report it writes (terminal table, JSON, HTML with plots).
+// The validation report's types: each figure predicted against measured with its error and
+// tolerance, how the loads were sized, and the report as JSON (`meshtwin/validation/v1`).
+// twin/ builds them; models/ holds them so every room can read a validation.
 #pragma once
 
 #include <algorithm>
-#include <iosfwd>
+#include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
-#include "meshtwin/models/report.hpp"
+namespace meshtwin::models {
 
-namespace meshtwin::cli {
+struct Tolerances {  // relative errors, as fractions; error rate in absolute points
+  double cpu = 0.15, memory = 0.10, p50 = 0.10, p90 = 0.15, p99 = 0.20, bytes = 0.02, error_rate = 0.01;
+  // Figures smaller than these are shown but not held to a tolerance (noise dominates).
+  double min_cpu_millicores = 5, min_bytes = 100'000;
+};
 
 struct Figure {
   std::string phase;   // "baseline" or a wave's name
@@ -26,11 +31,6 @@ struct Figure {
   [[nodiscard]] double error() const;  // relative, signed ((predicted - measured) / measured); error_rate: absolute
   [[nodiscard]] bool pass() const;
 };
-
-// Every figure of one phase at one load: CPU and memory per mesh component kind, p50/p90/p99
-// per entry point, error rate, bytes per cross-zone pair.
-std::vector<Figure> compare(const models::PhaseReport& predicted, const models::PhaseReport& measured, double load,
-                            const Tolerances& tol);
 
 // How loads were sized from the machine (validate --utilization): per phase, a short probe's
 // CPU per entry request, and the entry rate at which the phase's bottleneck (the host's CPU,
@@ -62,12 +62,14 @@ struct Validation {
   [[nodiscard]] bool pass() const;
 };
 
-nlohmann::json toJson(const Validation& v);
-void printValidation(const Validation& v, std::ostream& out);
-// The host and, with --utilization, the capacity per phase and the loads it gave.
-void printCapacity(const Validation& v, std::ostream& out);
-// A self-contained page: summary per metric, a chart per figure across the phases
-// (predicted and measured, one line per load), and the table.
-std::string validationHtml(const Validation& v);
+// Per metric over the figures: how many, gated, within tolerance, and the errors' extremes.
+struct MetricSummary {
+  std::size_t figures = 0, gated = 0, passed = 0;
+  double tolerance = 0;  // the metric's, as its figures carry it
+  double max_abs_error = 0, sum_abs_error = 0;
+};
+std::map<std::string, MetricSummary> summarize(const Validation& v);
 
-}  // namespace meshtwin::cli
+nlohmann::json toJson(const Validation& v);
+
+}  // namespace meshtwin::models

@@ -1,6 +1,8 @@
 // `meshtwin check`: load, validate and analyse a scenario; print findings as a table or JSON.
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <memory>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -135,6 +137,25 @@ int runCheck(const CheckOptions& opts, std::ostream& out, std::ostream& err) {
                      findings.size(), counts[Severity::Critical], counts[Severity::High], counts[Severity::Medium],
                      counts[Severity::Low], counts[Severity::Info], opts.fail_on, fail ? kExitFindings : kExitOk);
   return fail ? kExitFindings : kExitOk;
+}
+
+Runner addCheckCommand(CLI::App& app, std::ostream& out, std::ostream& err) {
+  auto o = std::make_shared<CheckOptions>();
+  auto* cmd = app.add_subcommand("check", "Load and validate a scenario, then analyse its plan for risks.");
+  exitCodes(cmd, "0 clean, 1 findings at or above --fail-on, 2 bad input");
+  cmd->add_option("SCENARIO", o->scenario, "Scenario file (meshtwin/v1 YAML), e.g. scenarios/default.yaml")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", o->output, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--fail-on", o->fail_on, "Lowest finding severity that makes the exit code 1")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical", "never"}))
+      ->capture_default_str();
+  return [cmd, o, &out, &err]() -> std::optional<int> {
+    if (!cmd->parsed()) return std::nullopt;
+    return runCheck(*o, out, err);
+  };
 }
 
 }  // namespace meshtwin::cli

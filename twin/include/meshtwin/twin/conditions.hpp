@@ -1,22 +1,17 @@
-// What `meshtwin calibrate` and `meshtwin validate` share: the simulator set up as the
-// testbed runs (one host's vCPUs for every node, apps that wait rather than compute, the
+// What calibrate and validate share: the simulator set up as the testbed runs (one host's vCPUs for every node, apps that wait rather than compute, the
 // ingress outside every zone), scaled entry loads, and where a run happened.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <iosfwd>
 #include <optional>
 #include <string>
-#include <string_view>
-
-#include <yaml-cpp/yaml.h>
 
 #include "meshtwin/models/profile.hpp"
 #include "meshtwin/models/scenario.hpp"
 #include "meshtwin/sim/simulation.hpp"
 
-namespace meshtwin::cli {
+namespace meshtwin::twin {
 
 // The simulator's options for predicting a testbed measurement of `measured_ns` after
 // `warmup_ns`: the testbed's nodes share `host_vcpus` of this machine, its workload app's
@@ -56,15 +51,5 @@ struct RunWindow {
   [[nodiscard]] std::chrono::milliseconds measured() const { return std::chrono::milliseconds(measured_ns / 1'000'000); }
   [[nodiscard]] std::chrono::milliseconds warmup() const { return std::chrono::milliseconds(warmup_ns / 1'000'000); }
 };
-// --duration and --warmup, or nullopt after telling `err` why (`command` names the
-// command, `example` the durations it suggests, e.g. "4s and 1s").
-std::optional<RunWindow> parseRunWindow(const std::string& duration, const std::string& warmup, std::string_view command,
-                                        std::string_view example, std::ostream& err);
-// A profile file, or nullopt after writing its diagnostics to `err`.
-std::optional<models::Profile> loadProfileReporting(const std::string& file, std::ostream& err);
 
-// A profile as loadProfile reads it back: every parameter with its basis, ref and note, and
-// `calibration` (the raw points and fit quality) appended when given.
-std::string writeProfileYaml(const models::Profile& p, const YAML::Node& calibration = YAML::Node());
-
-}  // namespace meshtwin::cli
+}  // namespace meshtwin::twin

@@ -1,4 +1,6 @@
-// The meshtwin command line: subcommands as functions so tests can run them in-process.
+// The meshtwin command line: one file per subcommand, each a thin adapter that parses its flags,
+// calls one room's API, prints, and maps the result to an exit code. Subcommands are also
+// functions (runX) so tests can run them in-process.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +8,13 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "meshtwin/models/profile.hpp"
+#include "meshtwin/twin/conditions.hpp"
+#include "meshtwin/twin/progress.hpp"
+#include "meshtwin/twin/validation.hpp"
 
 namespace CLI {
 class App;
@@ -19,10 +27,16 @@ namespace meshtwin::cli {
 
 // Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFindings = 1;  // findings at or above --fail-on (or a gate failed)
+inline constexpr int kExitFindings = 1;  // findings at or above --fail-on, a gate failed, a figure outside tolerance
 inline constexpr int kExitBadInput = 2;  // the input could not be loaded or the command line is wrong
+inline constexpr int kExitRunFailed = 3;  // the run failed (the testbed, a write) or was interrupted
 
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+// A subcommand registered on the app: runs it when it was the one parsed (nullopt otherwise).
+using Runner = std::function<std::optional<int>()>;
+// Sets `cmd`'s footer to its exit codes, e.g. "0 clean, 1 findings at or above --fail-on, 2 bad input".
+void exitCodes(CLI::App* cmd, std::string_view codes);
 
 struct CheckOptions {
   std::string scenario;
@@ -30,6 +44,7 @@ struct CheckOptions {
   std::string fail_on = "high";  // a severity, or "never"
 };
 int runCheck(const CheckOptions& opts, std::ostream& out, std::ostream& err);
+Runner addCheckCommand(CLI::App& app, std::ostream& out, std::ostream& err);
 
 struct SimulateOptions {
   std::string scenario;
@@ -45,6 +60,7 @@ struct SimulateOptions {
   bool progress = false;         // progress lines on stderr (a bar is drawn anyway on a terminal)
 };
 int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& err);
+Runner addSimulateCommand(CLI::App& app, std::ostream& out, std::ostream& err);
 
 struct CaInitOptions {
   std::string dir;
@@ -61,6 +77,8 @@ struct CaIssueOptions {
   std::string trust_domain = "cluster.local";
 };
 int runCaIssue(const CaIssueOptions& opts, std::ostream& out, std::ostream& err);
+// `meshtwin ca init|issue`.
+Runner addCaCommands(CLI::App& app, std::ostream& out, std::ostream& err);
 
 struct SnapshotOptions {
   std::string scenario;
@@ -71,10 +89,10 @@ struct SnapshotOptions {
   std::uint64_t snapshot_version = 0;  // 0: one more than the file being replaced (1 when new)
 };
 int runSnapshot(const SnapshotOptions& opts, std::ostream& out, std::ostream& err);
+Runner addSnapshotCommand(CLI::App& app, std::ostream& out, std::ostream& err);
 
-// `meshtwin testbed up|down|status|measure|apply-wave|enroll|unenroll`, registered on `app`;
-// the returned function runs the one that was parsed (nullopt when none was).
-std::function<std::optional<int>()> addTestbedCommands(CLI::App& app, std::ostream& out, std::ostream& err);
+// `meshtwin testbed up|down|status|measure|apply-wave|enroll|unenroll`.
+Runner addTestbedCommands(CLI::App& app, std::ostream& out, std::ostream& err);
 
 struct CalibrateOptions {
   std::string out_file;  // default models/profiles/embedded-<host>.yaml
@@ -86,33 +104,38 @@ struct CalibrateOptions {
   bool quick = false;  // fewer points (CI)
 };
 int runCalibrate(const CalibrateOptions& opts, std::ostream& out, std::ostream& err);
+Runner addCalibrateCommand(CLI::App& app, std::ostream& out, std::ostream& err);
 
-struct Tolerances {  // relative errors, as fractions; error rate in absolute points
-  double cpu = 0.15, memory = 0.10, p50 = 0.10, p90 = 0.15, p99 = 0.20, bytes = 0.02, error_rate = 0.01;
-  // Figures smaller than these are shown but not held to a tolerance (noise dominates).
-  double min_cpu_millicores = 5, min_bytes = 100'000;
-};
 struct ValidateOptions {
   std::string scenario;
   std::string profile;  // default: the scenario's
   std::vector<double> loads{1.0};  // entry-rate multipliers, each measured in every phase
-  // When given, instead of loads: fractions (0..1) of the capacity measured on this machine
-  // (the smallest over the phases of the rate where the host's CPU or a workload's slots
-  // would be full), so a run means the same on a fast machine and a slow one.
-  std::vector<double> utilization;
+  std::vector<double> utilization;  // instead of loads: fractions of this machine's capacity
   std::string duration = "8s", warmup = "2s";  // per measurement
   int phases = -1;  // how many phases (baseline + waves); -1 = all
-  Tolerances tol;
+  twin::Tolerances tol;
   std::string json_file, html_file;
   std::string output = "table";  // table | json
   std::string name = "mtval";
   std::string bin_dir;
 };
 int runValidate(const ValidateOptions& opts, std::ostream& out, std::ostream& err);
+Runner addValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err);
+
+// ---- shared by the subcommands (common.cpp) ------------------------------------------------
 
 // One phase of a report as the table `simulate` prints (the testbed's `measure` prints the same).
 void printPhase(const models::PhaseReport& p, std::ostream& out);
-// & < > and " as entities: text and attribute values for XML (JUnit) and HTML (validate).
-std::string xmlEscape(const std::string& s);
+// --duration and --warmup, or nullopt after telling `err` why (`command` names the command,
+// `example` the durations it suggests, e.g. "4s and 1s").
+std::optional<twin::RunWindow> parseRunWindow(const std::string& duration, const std::string& warmup,
+                                              std::string_view command, std::string_view example, std::ostream& err);
+// A profile file or shipped name, or nullopt after writing its diagnostics to `err`.
+std::optional<models::Profile> loadProfileReporting(const std::string& file, std::ostream& err);
+// A twin run's progress as "[  1.2s] message" lines on `err`; false (stop) once SIGINT or
+// SIGTERM arrived while the run was going.
+twin::ProgressFn progressLines(std::ostream& err);
+// "meshtwin <what> <object>: <cause> (<hint>)", and the exit code of its kind.
+int reportError(const twin::Error& e, std::ostream& err);
 
 }  // namespace meshtwin::cli

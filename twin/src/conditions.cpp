@@ -1,6 +1,6 @@
 // The testbed's conditions for the simulator (host CPUs, cgroup quota, the background load),
-// scaled loads, profiles read and written, and where a run happened.
-#include "twin.hpp"
+// scaled loads, and where a run happened.
+#include "meshtwin/twin/conditions.hpp"
 
 #include <sched.h>
 #include <unistd.h>
@@ -10,19 +10,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
-#include "meshtwin/models/diagnostics.hpp"
-#include "meshtwin/models/units.hpp"
 
 #if MESHTWIN_HAVE_TESTBED
 #include "meshtwin/testbed/system.hpp"
 #endif
 
-namespace meshtwin::cli {
+namespace meshtwin::twin {
 
 #ifndef MESHTWIN_GIT_COMMIT
 #define MESHTWIN_GIT_COMMIT ""
@@ -200,23 +197,4 @@ std::string gitCommit() {
   return out.empty() ? std::string(MESHTWIN_GIT_COMMIT) : out;
 }
 
-std::optional<RunWindow> parseRunWindow(const std::string& duration, const std::string& warmup, std::string_view command,
-                                        std::string_view example, std::ostream& err) {
-  const auto measured = models::parseDurationNs(duration);
-  const auto warm = models::parseDurationNs(warmup);
-  if (!measured.ok() || !warm.ok() || measured.value() <= 0 || warm.value() < 0) {
-    err << command << ": --duration and --warmup take durations such as " << example << "\n";
-    return std::nullopt;
-  }
-  return RunWindow{measured.value(), warm.value()};
-}
-
-std::optional<models::Profile> loadProfileReporting(const std::string& file, std::ostream& err) {
-  models::Diagnostics d;
-  auto p = models::loadProfile(file, ".", d);
-  if (d.empty()) return p;
-  for (const auto& x : d.sorted()) err << models::format(x) << "\n";
-  return std::nullopt;
-}
-
-}  // namespace meshtwin::cli
+}  // namespace meshtwin::twin

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace meshtwin::cli {
+namespace meshtwin::twin {
 
 struct LinearFit {
   std::vector<double> coef;  // one per column of X; 0 for a column pinned or without data
@@ -25,4 +25,4 @@ LinearFit fitNonNegative(const std::vector<std::vector<double>>& x, const std::v
 // A is singular.
 bool solveLinear(std::vector<std::vector<double>> a, std::vector<double> b, std::vector<double>& z);
 
-}  // namespace meshtwin::cli
+}  // namespace meshtwin::twin

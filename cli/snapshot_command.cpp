@@ -1,7 +1,9 @@
 // `meshtwin snapshot`: the control-plane snapshot the proxies run on, for one phase of a
 // scenario's plan, with the addresses of pods, HBONE endpoints and services merged in.
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <memory>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -125,6 +127,31 @@ int runSnapshot(const SnapshotOptions& opts, std::ostream& out, std::ostream& er
                      s.version, opts.output, opts.scenario, state.phase, state.phase_name, s.pod_app.size(),
                      s.pod_hbone.size(), s.service_vip.size());
   return kExitOk;
+}
+
+Runner addSnapshotCommand(CLI::App& app, std::ostream& out, std::ostream& err) {
+  auto o = std::make_shared<SnapshotOptions>();
+  auto* cmd = app.add_subcommand(
+      "snapshot",
+      "Write the control-plane snapshot (JSON) the data-plane proxies run on: the scenario, the mesh state\n"
+      "after a phase of its plan, and where pods, HBONE endpoints and service VIPs listen. The file is\n"
+      "replaced atomically; proxies watching it apply it without dropping established connections.");
+  exitCodes(cmd, "0 written, 2 bad input");
+  cmd->add_option("SCENARIO", o->scenario, "Scenario file (meshtwin/v1 YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--phase", o->phase, "Phase: 0 (baseline), k (after wave k), or a wave's name")->capture_default_str();
+  cmd->add_option("--addresses", o->addresses_file,
+                  "JSON file merged into the snapshot: {\"pod_app\": {\"ns/pod\": \"ip:port\"}, \"pod_hbone\": "
+                  "{...}, \"service_vip\": {\"ns/svc\": \"ip:port\"}}")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", o->output, "Snapshot file to write")->required();
+  cmd->add_option("--trust-domain", o->trust_domain, "SPIFFE trust domain")->capture_default_str();
+  cmd->add_option("--snapshot-version", o->snapshot_version,
+                  "Version number, 0 or more (default 0: one more than the file being replaced, 1 for a new file)")
+      ->check(CLI::NonNegativeNumber);
+  return [cmd, o, &out, &err]() -> std::optional<int> {
+    if (!cmd->parsed()) return std::nullopt;
+    return runSnapshot(*o, out, err);
+  };
 }
 
 }  // namespace meshtwin::cli

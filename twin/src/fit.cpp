@@ -1,10 +1,10 @@
 // Non-negative least squares by the normal equations over a shrinking set of columns.
-#include "fit.hpp"
+#include "meshtwin/twin/fit.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace meshtwin::cli {
+namespace meshtwin::twin {
 
 double LinearFit::predict(const std::vector<double>& row) const {
   double v = 0;
@@ -87,4 +87,4 @@ LinearFit fitNonNegative(const std::vector<std::vector<double>>& x, const std::v
   return f;
 }
 
-}  // namespace meshtwin::cli
+}  // namespace meshtwin::twin

@@ -1,7 +1,9 @@
 // `meshtwin ca init` and `meshtwin ca issue`: a CA directory, and a node's identity directory
 // with the certificates of the service accounts that have a pod on that node.
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <memory>
 #include <algorithm>
 #include <filesystem>
 #include <ostream>
@@ -85,6 +87,37 @@ int runCaIssue(const CaIssueOptions& opts, std::ostream& out, std::ostream& err)
   }
   if (issued.empty()) out << "  (no workload pod is placed on this node; only root.pem was written)\n";
   return kExitOk;
+}
+
+Runner addCaCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
+  auto* ca = app.add_subcommand("ca", "The mesh's certificate authority for the embedded data plane (dataplane/ca).");
+  ca->require_subcommand(1);
+  auto init = std::make_shared<CaInitOptions>();
+  auto* init_cmd = ca->add_subcommand(
+      "init", "Create a CA: an ECDSA P-256 root, written as DIR/root.pem (certificate) and DIR/root.key (0600).\n"
+              "Refuses to replace an existing root key unless --force.");
+  exitCodes(init_cmd, "0 created, 2 not created (bad input, a root already there without --force, a write failed)");
+  init_cmd->add_option("DIR", init->dir, "Directory for the CA's files (created if missing)")->required();
+  init_cmd->add_option("--trust-domain", init->trust_domain, "SPIFFE trust domain")->capture_default_str();
+  init_cmd->add_flag("--force", init->force, "Replace an existing root (every issued identity stops verifying)");
+  auto issue = std::make_shared<CaIssueOptions>();
+  auto* issue_cmd = ca->add_subcommand(
+      "issue",
+      "Node-bound issuance: a node's proxy gets certificates only for the service accounts that have a\n"
+      "pod placed on that node in the scenario. Writes OUT/root.pem and OUT/<ns>/<sa>.crt + .key (0600),\n"
+      "each file replaced atomically, so a running proxy picks up the new certificates on reload (rotation).");
+  exitCodes(issue_cmd, "0 issued, 2 not issued (bad input, an unreadable CA, a write failed)");
+  issue_cmd->add_option("SCENARIO", issue->scenario, "Scenario file (meshtwin/v1 YAML)")->required()->check(CLI::ExistingFile);
+  // No existence check: a missing CA directory gets ca issue's own message, which names `ca init`.
+  issue_cmd->add_option("--ca", issue->ca_dir, "CA directory written by `meshtwin ca init`")->required();
+  issue_cmd->add_option("--node", issue->node, "The scenario's node, e.g. p-a-0")->required();
+  issue_cmd->add_option("--out", issue->out_dir, "Identity directory for the node's proxy")->required();
+  issue_cmd->add_option("--trust-domain", issue->trust_domain, "SPIFFE trust domain")->capture_default_str();
+  return [init_cmd, issue_cmd, init, issue, &out, &err]() -> std::optional<int> {
+    if (init_cmd->parsed()) return runCaInit(*init, out, err);
+    if (issue_cmd->parsed()) return runCaIssue(*issue, out, err);
+    return std::nullopt;
+  };
 }
 
 }  // namespace meshtwin::cli

@@ -1,0 +1,2 @@
+// A file that keeps the rule.
+#include "meshtwin/models/scenario.hpp"
