@@ -1,4 +1,4 @@
-// meshtwin/v1 YAML from a Scenario: the inverse of scenario_loader.cpp, field by field.
+// meshtwin/v1 YAML from a Scenario: the inverse of the loader (scenario_loader*.cpp), field by field.
 #include "meshtwin/models/scenario_writer.hpp"
 
 #include <yaml-cpp/yaml.h>
