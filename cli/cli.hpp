@@ -18,6 +18,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 namespace meshtwin::models {
 struct PhaseReport;
@@ -37,6 +38,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 using Runner = std::function<std::optional<int>()>;
 // Sets `cmd`'s footer to its exit codes, e.g. "0 clean, 1 findings at or above --fail-on, 2 bad input".
 void exitCodes(CLI::App* cmd, std::string_view codes);
+// A number of `lo` or more, refused as "--flag: must be LO or more, not VALUE".
+CLI::Validator atLeast(double lo);
+// A number above `lo`, refused as "--flag: must be above LO, not VALUE".
+CLI::Validator above(double lo);
 
 struct CheckOptions {
   std::string scenario;

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <functional>
+#include <cstdlib>
 #include <ostream>
 
 #include "cli.hpp"
@@ -24,6 +26,30 @@ void onInterrupt(int) { g_interrupted.store(true); }
 }  // namespace
 
 void exitCodes(CLI::App* cmd, std::string_view codes) { cmd->footer("Exit codes: " + std::string(codes) + "."); }
+
+namespace {
+
+// A number that `ok` accepts, refused as "--flag: must be WHAT, not VALUE".
+CLI::Validator numberThat(std::function<bool(double)> ok, const std::string& what) {
+  return CLI::Validator(
+      [ok, what](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size()) return "not a number: " + text;
+        return ok(v) ? std::string() : "must be " + what + ", not " + text;
+      },
+      "NUMBER " + what);
+}
+
+}  // namespace
+
+CLI::Validator atLeast(double lo) {
+  return numberThat([lo](double v) { return v >= lo; }, fmt::format("{} or more", lo));
+}
+
+CLI::Validator above(double lo) {
+  return numberThat([lo](double v) { return v > lo; }, fmt::format("above {}", lo));
+}
 
 void printPhase(const models::PhaseReport& p, std::ostream& out) {
   out << fmt::format("phase {}: {:.0f} s measured, {} requests, error rate {:.3f}%\n", p.name, p.duration_s, p.requests,

@@ -58,6 +58,40 @@ class Progress {
   std::size_t total_, done_ = 0;
 };
 
+// The first replication phase by phase, the phases side by side, and with replications their
+// means and intervals.
+void printReports(const models::Scenario& s, const std::vector<models::Report>& reports,
+                  const sim::ReplicationSummary& summary, std::ostream& out) {
+  const auto& report = reports.front();
+  out << fmt::format("scenario {} ({}), profile {}, seed {}{}\n\n", s.name, s.file, s.profile.name, report.seed,
+                     reports.size() > 1 ? fmt::format(" (replication 1 of {} shown in detail)", reports.size()) : "");
+  for (const auto& p : report.phases) printPhase(p, out);
+  // Side by side: what each wave changes.
+  out << fmt::format("{:<26} {:>12} {:>14} {:>12} {:>10} {:>14} {:>6}\n", "phase", "mesh CPU (m)", "mesh mem (MiB)",
+                     "worst p99", "errors %", "x-zone USD/mo", "nodes");
+  for (const auto& p : report.phases) {
+    double worst = 0;
+    for (const auto& [n, l] : p.entry_latency) worst = std::max(worst, l.p99_ms);
+    out << fmt::format("{:<26} {:>12.1f} {:>14.1f} {:>9.3f} ms {:>10.3f} {:>14.2f} {:>6}\n", p.name,
+                       p.mesh_cpu_millicores, mib(p.mesh_memory_bytes), worst, p.errorRate() * 100,
+                       p.cross_zone_usd_per_month, p.nodes_needed);
+  }
+  if (reports.size() > 1) {
+    out << fmt::format("\nover {} replications (mean +- 95% CI):\n", reports.size());
+    for (std::size_t i = 0; i < report.phases.size(); ++i) {
+      const auto& f = summary.phases[i];
+      std::string lat;
+      for (const auto& [k, e] : f) {
+        if (k.rfind("entry ", 0) == 0 && k.find("p99") != std::string::npos)
+          lat += fmt::format("  {} {:.3f} +- {:.3f}", k.substr(6), e.mean, e.ci95);
+      }
+      out << fmt::format("{:<26} mesh CPU {:.1f} +- {:.1f} m  errors {:.3f} +- {:.3f} %{}\n", report.phases[i].name,
+                         f.at("mesh_cpu_millicores").mean, f.at("mesh_cpu_millicores").ci95, f.at("error_rate").mean * 100,
+                         f.at("error_rate").ci95 * 100, lat);
+    }
+  }
+}
+
 }  // namespace
 
 int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& err) {
@@ -115,33 +149,7 @@ int runSimulate(const SimulateOptions& opts, std::ostream& out, std::ostream& er
     out << json.dump(2) << "\n";
     return gates_hold ? kExitOk : kExitFindings;
   }
-  out << fmt::format("scenario {} ({}), profile {}, seed {}{}\n\n", s.name, s.file, s.profile.name, report.seed,
-                     reports.size() > 1 ? fmt::format(" (replication 1 of {} shown in detail)", reports.size()) : "");
-  for (const auto& p : report.phases) printPhase(p, out);
-  // Side by side: what each wave changes.
-  out << fmt::format("{:<26} {:>12} {:>14} {:>12} {:>10} {:>14} {:>6}\n", "phase", "mesh CPU (m)", "mesh mem (MiB)",
-                     "worst p99", "errors %", "x-zone USD/mo", "nodes");
-  for (const auto& p : report.phases) {
-    double worst = 0;
-    for (const auto& [n, l] : p.entry_latency) worst = std::max(worst, l.p99_ms);
-    out << fmt::format("{:<26} {:>12.1f} {:>14.1f} {:>9.3f} ms {:>10.3f} {:>14.2f} {:>6}\n", p.name,
-                       p.mesh_cpu_millicores, mib(p.mesh_memory_bytes), worst, p.errorRate() * 100,
-                       p.cross_zone_usd_per_month, p.nodes_needed);
-  }
-  if (reports.size() > 1) {
-    out << fmt::format("\nover {} replications (mean +- 95% CI):\n", reports.size());
-    for (std::size_t i = 0; i < report.phases.size(); ++i) {
-      const auto& f = summary.phases[i];
-      std::string lat;
-      for (const auto& [k, e] : f) {
-        if (k.rfind("entry ", 0) == 0 && k.find("p99") != std::string::npos)
-          lat += fmt::format("  {} {:.3f} +- {:.3f}", k.substr(6), e.mean, e.ci95);
-      }
-      out << fmt::format("{:<26} mesh CPU {:.1f} +- {:.1f} m  errors {:.3f} +- {:.3f} %{}\n", report.phases[i].name,
-                         f.at("mesh_cpu_millicores").mean, f.at("mesh_cpu_millicores").ci95, f.at("error_rate").mean * 100,
-                         f.at("error_rate").ci95 * 100, lat);
-    }
-  }
+  printReports(s, reports, summary, out);
   out << (gates_hold ? "\nall gates hold\n" : "\na gate FAILED\n");
   return gates_hold ? kExitOk : kExitFindings;
 }
@@ -162,7 +170,7 @@ Runner addSimulateCommand(CLI::App& app, std::ostream& out, std::ostream& err) {
   cmd->add_option("--junit", o->junit_file,
                   "Also write JUnit XML to FILE: one test case per gate per phase (a wave's rollout and the state after it)");
   cmd->add_option("--seed", o->seed, "Random seed, 0 or more (0: the scenario's seed)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(atLeast(0))
       ->capture_default_str();
   cmd->add_option("--duration", o->duration, "Simulated time per phase, e.g. 2m (default: the entry points' load duration)");
   cmd->add_option("--warmup", o->warmup, "Simulated time excluded from measurement at the start of each phase")

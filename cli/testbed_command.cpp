@@ -165,7 +165,7 @@ Runner addTestbedCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
   exitCodes(upc, "0 up, 1 it failed (what was made is left for `testbed down`), 2 bad input");
   upc->add_option("SCENARIO", o->scenario, "Scenario file (meshtwin/v1 YAML)")->required()->check(CLI::ExistingFile);
   upc->add_option("--phase", o->phase, "Phase to start in: 0 (baseline) or k (after wave k)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(atLeast(0))
       ->capture_default_str();
   common(upc);
   auto* downc = tb->add_subcommand("down", "Stop every process and remove every namespace, interface, cgroup, BPF pin "
@@ -184,9 +184,9 @@ Runner addTestbedCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
   measurec->add_option("--duration", o->duration, "Measured time, e.g. 20s")->capture_default_str();
   measurec->add_option("--warmup", o->warmup, "Load before measuring, e.g. 2s")->capture_default_str();
   measurec->add_option("--rps", o->rps, "Total entry rate, split as the scenario's entry points (default: their own)")
-      ->check(CLI::PositiveNumber);
+      ->check(above(0));
   measurec->add_option("--rps-scale", o->rps_scale, "Scale the scenario's entry rates (when --rps is not given)")
-      ->check(CLI::PositiveNumber)
+      ->check(above(0))
       ->capture_default_str();
   measurec->add_option("--connections", o->connections, "Connections per entry point, opened before the load starts")
       ->check(CLI::Range(1, 10000))

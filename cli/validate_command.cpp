@@ -65,7 +65,7 @@ Runner addValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err) {
                                            "(default: the scenario's)");
   auto* loads = cmd->add_option("--loads", o->loads, "Entry-rate multipliers, each measured in every phase, e.g. 0.5,1")
                     ->delimiter(',')
-                    ->check(CLI::PositiveNumber)
+                    ->check(above(0))
                     ->capture_default_str();
   cmd->add_option("--utilization", o->utilization,
                   "Instead of --loads: fractions of this machine's capacity, e.g. 0.3,0.6. A probe in every phase "
@@ -79,7 +79,7 @@ Runner addValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err) {
   cmd->add_option("--phases", o->phases, "Validate only the first N phases (baseline = 1; default: all)")
       ->check(CLI::Range(1, 1000));
   auto tolerance = [&](const char* flag, double& v, const char* what) {
-    cmd->add_option(flag, v, what)->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option(flag, v, what)->check(atLeast(0))->capture_default_str();
   };
   tolerance("--tol-cpu", o->tol.cpu, "Tolerance on CPU per proxy kind (fraction)");
   tolerance("--tol-memory", o->tol.memory, "Tolerance on memory per proxy kind");
