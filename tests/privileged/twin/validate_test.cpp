@@ -85,12 +85,15 @@ std::string calibrateThenValidate(const std::filesystem::path& dir, int attempt)
   val.window = {4'000'000'000, 1'000'000'000};
   val.name = "mtcival";
   // Regression tolerances (CI): see the README's validation section for what the model
-  // reaches with full-length runs. CPU: the same 4 s run of the chain's sidecars measured
-  // 100 to 145 millicores from one run to the next here (cgroup time drifts with the host),
-  // so 60%; a proxy kind or hop the simulator loses is -100% or +100%. Bytes: the quick
+  // reaches with full-length runs. CPU: the host's speed drifts between a calibration and the
+  // validation after it, a whole phase at once: on a 2-vCPU AMD EPYC VM the chain's baseline
+  // at x1.5 measured 335 m then 214 m of sidecar CPU in two runs minutes apart, and four
+  // calibrate + validate loops there missed by up to +77% on a proxy kind's CPU while every
+  // other figure held; so 90%. A proxy kind the simulator loses is still -100% (and its
+  // hops show in bytes and latency). Bytes: the quick
   // prediction is brought to the requests the testbed's timetable realised and then agrees
   // within 1% here; a lost hop, direction or per-message overhead is 15% or more.
-  val.tol.cpu = 0.6;
+  val.tol.cpu = 0.9;
   val.tol.memory = 0.3;
   val.tol.p50 = 0.4;
   val.tol.p90 = 0.6;
