@@ -61,10 +61,7 @@ Runner addCalibrateCommand(CLI::App& app, std::ostream& out, std::ostream& err) 
   cmd->add_option("--name", o->name, "Testbed name used while calibrating")->capture_default_str();
   cmd->add_option("--bin-dir", o->bin_dir, "Where meshtwin-proxy, meshtwin-app and meshtwin-load are")
       ->check(CLI::ExistingDirectory);
-  return [cmd, o, &out, &err]() -> std::optional<int> {
-    if (!cmd->parsed()) return std::nullopt;
-    return runCalibrate(*o, out, err);
-  };
+  return runWhenParsed(cmd, o, runCalibrate, out, err);
 }
 
 }  // namespace meshtwin::cli

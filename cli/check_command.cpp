@@ -152,10 +152,7 @@ Runner addCheckCommand(CLI::App& app, std::ostream& out, std::ostream& err) {
   cmd->add_option("--fail-on", o->fail_on, "Lowest finding severity that makes the exit code 1")
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical", "never"}))
       ->capture_default_str();
-  return [cmd, o, &out, &err]() -> std::optional<int> {
-    if (!cmd->parsed()) return std::nullopt;
-    return runCheck(*o, out, err);
-  };
+  return runWhenParsed(cmd, o, runCheck, out, err);
 }
 
 }  // namespace meshtwin::cli

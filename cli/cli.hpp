@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,14 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 
 // A subcommand registered on the app: runs it when it was the one parsed (nullopt otherwise).
 using Runner = std::function<std::optional<int>()>;
+// The runner of a subcommand whose flags fill `o`: `run(*o, out, err)` once `cmd` was parsed.
+template <class App, class Options, class Fn>
+Runner runWhenParsed(App* cmd, std::shared_ptr<Options> o, Fn run, std::ostream& out, std::ostream& err) {
+  return [cmd, o = std::move(o), run, &out, &err]() -> std::optional<int> {
+    if (!cmd->parsed()) return std::nullopt;
+    return run(*o, out, err);
+  };
+}
 // Sets `cmd`'s footer to its exit codes, e.g. "0 clean, 1 findings at or above --fail-on, 2 bad input".
 void exitCodes(CLI::App* cmd, std::string_view codes);
 // A number of `lo` or more, refused as "--flag: must be LO or more, not VALUE".

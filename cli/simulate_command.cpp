@@ -183,10 +183,7 @@ Runner addSimulateCommand(CLI::App& app, std::ostream& out, std::ostream& err) {
   cmd->add_flag("--no-rollouts", o->no_rollouts, "Simulate the steady states only, not the rollout windows");
   cmd->add_flag("--progress", o->progress,
                 "Print a line per finished phase on stderr (on a terminal a progress bar is drawn anyway)");
-  return [cmd, o, &out, &err]() -> std::optional<int> {
-    if (!cmd->parsed()) return std::nullopt;
-    return runSimulate(*o, out, err);
-  };
+  return runWhenParsed(cmd, o, runSimulate, out, err);
 }
 
 }  // namespace meshtwin::cli

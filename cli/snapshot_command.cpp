@@ -148,10 +148,7 @@ Runner addSnapshotCommand(CLI::App& app, std::ostream& out, std::ostream& err) {
   cmd->add_option("--snapshot-version", o->snapshot_version,
                   "Version number, 0 or more (default 0: one more than the file being replaced, 1 for a new file)")
       ->check(atLeast(0));
-  return [cmd, o, &out, &err]() -> std::optional<int> {
-    if (!cmd->parsed()) return std::nullopt;
-    return runSnapshot(*o, out, err);
-  };
+  return runWhenParsed(cmd, o, runSnapshot, out, err);
 }
 
 }  // namespace meshtwin::cli

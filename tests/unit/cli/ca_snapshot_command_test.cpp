@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cli.hpp"
+#include "cli_run.hpp"
 #include "meshtwin/dataplane/identity_files.hpp"
 #include "meshtwin/dataplane/snapshot.hpp"
 #include "meshtwin/models/loader.hpp"
@@ -26,6 +26,8 @@ namespace dp = meshtwin::dataplane;
 
 using meshtwin::test::TempDir;
 
+using namespace meshtwin::cli::test;
+
 namespace {
 
 const std::string kSmoke = "tests/data/good/smoke.yaml";
@@ -33,25 +35,6 @@ const std::string kSmoke = "tests/data/good/smoke.yaml";
 void enterSourceDir() {
   if (!fs::is_regular_file(kSmoke)) fs::current_path(MESHTWIN_SOURCE_DIR);
 }
-
-struct Run {
-  int rc = -1;
-  std::string out, err;
-};
-
-Run cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "meshtwin");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  Run r;
-  r.rc = meshtwin::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 

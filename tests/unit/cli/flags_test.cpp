@@ -2,36 +2,14 @@
 // and every subcommand's --help listing its exit codes.
 #include <catch2/catch.hpp>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "cli.hpp"
+#include "cli_run.hpp"
 
 using namespace meshtwin::cli;
 
-namespace {
-
-struct Run {
-  int rc = -1;
-  std::string out, err;
-};
-
-Run cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "meshtwin");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  Run r;
-  r.rc = run(static_cast<int>(argv.size()), argv.data(), out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-}  // namespace
+using namespace meshtwin::cli::test;
 
 TEST_CASE("meshtwin --version prints one line that ends with a newline", "[cli][flags]") {
   const auto r = cli({"--version"});
