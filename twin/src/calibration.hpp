@@ -1,5 +1,5 @@
-// Calibration's parts shared by its measuring (calibration_points.cpp) and its fitting
-// (calibration_fits.cpp): the scenario variants, a measured point, and the simulator's view of it.
+// Calibration's parts shared by its run (calibrate.cpp), its scenario (calibration_scenario.cpp)
+// and its fits (calibration_fits.cpp): the variants, a measured point, the simulator's view of it.
 #pragma once
 
 #include <cstdint>
