@@ -66,12 +66,16 @@ struct Measuring {
   std::vector<models::Scenario> scenarios;
   std::vector<Point> points;
 
+  std::string work_dir;  // the variants' scenario files, removed at the end or on failure
+
   Error failed(const std::string& step, const Error& e) {
     (void)testbed::down(tb);
+    std::error_code ec;
+    if (!work_dir.empty()) fs::remove_all(work_dir, ec);
     return {"calibrate: " + step + ": " + e.what, e.object, e.cause, e.hint, e.code};
   }
 
-  Result<bool> variant(std::size_t vi, const std::string& work_dir, std::size_t total) {
+  Result<bool> variant(std::size_t vi, std::size_t total) {
     const auto& v = variants[vi];
     const auto text = calibrationScenario(v);
     const auto file = work_dir + "/calibrate-" + v.name + ".yaml";
@@ -118,12 +122,12 @@ struct Measuring {
   Result<bool> all() {
     std::size_t total = 0;
     for (const auto& v : variants) total += v.loads.size() * 3;
-    const auto work_dir = tb.state_root + "/" + o.name + "-scenarios";
+    work_dir = tb.state_root + "/" + o.name + "-scenarios";
     std::error_code ec;
     fs::create_directories(work_dir, ec);
     (void)testbed::down(tb);  // a previous run's leftovers
     for (std::size_t vi = 0; vi < variants.size(); ++vi) {
-      if (auto r = variant(vi, work_dir, total); !r) return r.error();
+      if (auto r = variant(vi, total); !r) return r.error();
     }
     fs::remove_all(work_dir, ec);
     return true;
@@ -142,7 +146,7 @@ Result<Calibration> calibrate(const CalibrateOptions& o, const ProgressFn& progr
   if (!host) return Error("calibrate: cannot read the host's CPU times (/proc/stat)", "", "", "", kBadInput);
   clock.step(fmt::format("host: {:.2f} vCPUs for the testbed, {:.2f} busy with other work, {:.2f} stolen", host->vcpus,
                          host->background_vcpus, host->steal_vcpus));
-  Measuring run{o, clock, {}, variants(o.quick), {}, {}};
+  Measuring run{o, clock, {}, variants(o.quick), {}, {}, {}};
   run.tb.name = o.name;
   run.tb.bin_dir = o.bin_dir;
   if (auto r = run.all(); !r) return r.error();

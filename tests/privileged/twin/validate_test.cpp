@@ -21,6 +21,7 @@
 
 #include "meshtwin/models/loader.hpp"
 #include "meshtwin/models/profile.hpp"
+#include "meshtwin/testbed/testbed.hpp"
 #include "meshtwin/twin/calibrate.hpp"
 #include "meshtwin/twin/conditions.hpp"
 #include "meshtwin/twin/validate.hpp"
@@ -158,6 +159,49 @@ TEST_CASE("calibrate then validate a chain scenario against the testbed") {
   }
   CHECK(missed.empty());
   std::filesystem::remove_all(dir);
+}
+
+// A run its progress callback stops ends as cancelled, at that step, with its testbed down:
+// calibrate when its first variant is about to come up, validate once the host is sampled.
+TEST_CASE("a twin run stops when its progress callback says so, and leaves no testbed behind") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root (network namespaces, cgroups, eBPF)");
+    return;
+  }
+  std::vector<std::string> seen;
+  const auto stopAt = [&seen](const std::string& prefix) -> twin::ProgressFn {
+    return [&seen, prefix](const twin::ProgressEvent& e) {
+      seen.push_back(e.message);
+      return e.message.rfind(prefix, 0) != 0;
+    };
+  };
+  models::Diagnostics d;
+  twin::CalibrateOptions cal;
+  cal.base = models::loadProfile("istio-1.24-published", ".", d);
+  cal.name = "mtcistop";
+  const auto c = twin::calibrate(cal, stopAt("variant"));
+  REQUIRE_FALSE(c);
+  CHECK(c.error().code == twin::kCancelled);
+  REQUIRE(seen.size() == 2);  // the host, then the first variant: nothing was measured
+  CHECK(seen.back().rfind("variant 1kib", 0) == 0);
+  testbed::TestbedOptions tb;
+  tb.name = cal.name;
+  CHECK(testbed::leftovers(tb).empty());
+  CHECK_FALSE(std::filesystem::exists(tb.state_root + "/" + cal.name + "-scenarios"));  // nor its scenario files
+
+  seen.clear();
+  twin::ValidateOptions val;
+  auto loaded = models::loadScenarioFile("scenarios/validation/chain.yaml");
+  REQUIRE(loaded.ok());
+  val.scenario = *loaded.scenario;
+  val.scenario_file = "scenarios/validation/chain.yaml";
+  val.name = "mtcvstop";
+  const auto v = twin::validate(val, stopAt("host"));
+  REQUIRE_FALSE(v);
+  CHECK(v.error().code == twin::kCancelled);
+  CHECK(seen.size() == 1);
+  tb.name = val.name;
+  CHECK(testbed::leftovers(tb).empty());
 }
 
 // The host the simulator is given is the one the testbed's processes get: a CPU quota on

@@ -1,6 +1,8 @@
-// The flags calibrate and validate share: the run window and the profile, refused with the reason.
+// What calibrate and validate share at the command line: the run window and the profile, refused
+// with the reason, and their twin run's progress lines, interruption and errors.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <sstream>
 
 #include "cli.hpp"
@@ -25,4 +27,28 @@ TEST_CASE("calibrate and validate refuse a bad run window or profile with the re
   CHECK(err.str().empty());
   CHECK_FALSE(cli::loadProfileReporting("no/such/profile.yaml", err));
   CHECK_THAT(err.str(), Catch::Contains("no/such/profile.yaml") && Catch::Contains("cannot open the profile file"));
+}
+
+TEST_CASE("a twin run's error is printed on one line and mapped to its exit code") {
+  std::ostringstream err;
+  CHECK(cli::reportError(twin::Error("validate: needs root", "", "", "", twin::kBadInput), err) == cli::kExitBadInput);
+  CHECK(err.str() == "meshtwin validate: needs root\n");
+  err.str("");
+  CHECK(cli::reportError(twin::Error("calibrate: measure: start load", "mtcal", "no such file", "run testbed up"), err) ==
+        cli::kExitRunFailed);
+  CHECK(err.str() == "meshtwin calibrate: measure: start load mtcal: no such file (run testbed up)\n");
+  err.str("");
+  CHECK(cli::reportError(twin::Error("calibrate: stopped: cancelled", "", "", "", twin::kCancelled), err) ==
+        cli::kExitRunFailed);
+}
+
+TEST_CASE("a twin run's progress lines carry the elapsed time, and go on until interrupted") {
+  std::ostringstream err;
+  const auto progress = cli::progressLines(err);
+  CHECK(progress({1.26, 1, 4, "testbed up in phase 0 (baseline)"}));
+  CHECK(err.str() == "[  1.3s] testbed up in phase 0 (baseline)\n");
+  std::raise(SIGINT);  // the handler progressLines installed takes it: the run stops at its next step
+  CHECK_FALSE(progress({2.0, 2, 4, "baseline at load x1.00"}));
+  CHECK_THAT(err.str(), Catch::Contains("interrupted: stopping after this step"));
+  CHECK(cli::progressLines(err)({3.0, 0, 0, "a new run"}));  // a new run starts uninterrupted
 }
