@@ -13,7 +13,7 @@
 #include "meshtwin/sim/simulation.hpp"
 
 #if MESHTWIN_HAVE_TESTBED
-#include "meshtwin/dataplane/identity_files.hpp"
+#include "meshtwin/dataplane/tls.hpp"
 #include "meshtwin/testbed/system.hpp"
 #include "meshtwin/testbed/testbed.hpp"
 #endif
