@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include "meshtwin/dataplane/hbone.hpp"
+#include "meshtwin/dataplane/metrics.hpp"
 
 namespace meshtwin::dataplane {
 namespace beast = boost::beast;
@@ -69,7 +70,9 @@ Task<void> HttpEndpoint::serve(tcp::socket s) {
 
 Result<AdminEndpoints> AdminEndpoints::bind(Executor ex, const asio::ip::address& at, AdminPorts ports,
                                             const std::string& kind, AdminHooks hooks) {
-  auto metrics = [hooks] { return HttpReply{200, "text/plain; version=0.0.4", hooks.metrics()}; };
+  auto metrics = [hooks] {
+    return HttpReply{200, "text/plain; version=0.0.4", hooks.metrics() + renderProcessMetrics()};
+  };
   auto m = HttpEndpoint::bind(ex, {at, ports.metrics}, kind + " metrics",
                               {{"/stats/prometheus", metrics}, {"/metrics", metrics}});
   if (!m) return m.error();

@@ -196,12 +196,19 @@ Task<HttpResponseMsg> http1Exchange(tcp::socket& s, const HttpRequestMsg& req) {
 void describeRequestMetrics(MetricsRegistry& r) {
   r.describe("istio_requests_total", "Total requests handled by an Istio proxy");
   r.describe("istio_request_duration_milliseconds", "Request duration in milliseconds");
+  r.describe("istio_request_bytes", "Request body sizes in bytes");
+  r.describe("istio_response_bytes", "Response body sizes in bytes");
 }
 
-void recordRequest(MetricsRegistry& r, const RequestLabels& l, double duration_ms) {
+void recordRequest(MetricsRegistry& r, const RequestLabels& l, double duration_ms, std::size_t request_bytes,
+                   std::size_t response_bytes) {
+  // Istio's size buckets: powers of ten from 1 B to 100 MB.
+  static const std::vector<double> size_buckets{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
   const auto labels = l.labels();
   r.counter("istio_requests_total", labels).add();
   r.histogram("istio_request_duration_milliseconds", labels, istioDurationBucketsMs()).observe(duration_ms);
+  r.histogram("istio_request_bytes", labels, size_buckets).observe(static_cast<double>(request_bytes));
+  r.histogram("istio_response_bytes", labels, size_buckets).observe(static_cast<double>(response_bytes));
 }
 
 

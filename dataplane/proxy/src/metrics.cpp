@@ -1,8 +1,13 @@
 // Metric families and their text exposition.
 #include "meshtwin/dataplane/metrics.hpp"
 
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace meshtwin::dataplane {
@@ -142,6 +147,25 @@ std::uint64_t MetricsRegistry::counterValue(const std::string& name, const Label
     if (match) total += c.second->value;
   }
   return total;
+}
+
+std::string renderProcessMetrics() {
+  long pages = 0, resident = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  const double rss = static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  return fmt::format(
+      "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+      "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {:.0f}\n"
+      "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+      "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {:.6f}\n",
+      rss, cpu_s);
 }
 
 }  // namespace meshtwin::dataplane

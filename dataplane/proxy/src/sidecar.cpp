@@ -168,7 +168,8 @@ Task<HttpResponseMsg> Sidecar::outbound(std::shared_ptr<const MeshView> view, Se
   labels.response_code = std::to_string(res.status);
   labels.response_flags = res.flags;
   recordRequest(metrics_, labels,
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
+                req.body.size(), res.body.size());
   co_return res;
 }
 
@@ -233,7 +234,8 @@ Task<HttpResponseMsg> Sidecar::inbound(std::shared_ptr<const MeshView> view, Wor
   labels.response_code = std::to_string(res.status);
   labels.response_flags = res.flags;
   recordRequest(metrics_, labels,
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
+                req.body.size(), res.body.size());
   co_return res;
 }
 

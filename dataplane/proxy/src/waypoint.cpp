@@ -85,7 +85,7 @@ Task<HttpResponseMsg> Waypoint::handle(std::shared_ptr<const MeshView> view, Ser
     labels.response_code = std::to_string(res.status);
     labels.response_flags = res.flags;
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    recordRequest(metrics_, labels, ms);
+    recordRequest(metrics_, labels, ms, req.body.size(), res.body.size());
     return res;
   };
   // 1. Authorization: targetRefs policies on the Service or on this waypoint.

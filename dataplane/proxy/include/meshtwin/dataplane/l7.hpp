@@ -56,7 +56,10 @@ struct RequestLabels : IstioLabels {
   }
 };
 void describeRequestMetrics(MetricsRegistry& r);
-void recordRequest(MetricsRegistry& r, const RequestLabels& l, double duration_ms);
+// One request in istio_requests_total, its duration and its body sizes (istio_request_bytes,
+// istio_response_bytes).
+void recordRequest(MetricsRegistry& r, const RequestLabels& l, double duration_ms, std::size_t request_bytes,
+                   std::size_t response_bytes);
 
 
 // What a one-pod proxy (a waypoint replica or a sidecar) is configured with.

@@ -69,6 +69,11 @@ class MetricsRegistry {
 
 std::string renderLabels(const Labels& labels);
 
+// This process's resident memory and CPU time as Prometheus's client libraries name them
+// (process_resident_memory_bytes, process_cpu_seconds_total), read from /proc and getrusage
+// at each scrape, so a Prometheus without cAdvisor still sees what a proxy costs.
+std::string renderProcessMetrics();
+
 // Istio's standard metric labels for one connection (TCP metrics) or request (HTTP metrics),
 // in the order Istio exposes them. Canonical service and app are the workload's name;
 // versions and revisions are not modelled.
