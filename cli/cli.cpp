@@ -24,7 +24,8 @@ const CLI::App* innermostParsed(const CLI::App& app) {
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "meshtwin: a digital twin for planning Istio sidecar -> ambient migrations.\n"
-      "Describe a cluster and a migration plan in a scenario file (docs/scenario.md);\n"
+      "Describe a cluster and a migration plan in a scenario file (docs/scenario.md), or\n"
+      "`import` one from manifests, a kubectl dump, the live API and Prometheus (docs/import.md);\n"
       "meshtwin checks it and predicts what every wave does to cost, latency and errors.\n"
       "For the embedded data plane it also keeps the mesh's CA (`ca`) and writes the\n"
       "control-plane snapshot the proxies run on (`snapshot`), and runs a scenario's data plane\n"
@@ -39,7 +40,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   const Runner runners[] = {
       addCheckCommand(app, out, err),     addSimulateCommand(app, out, err),  addCaCommands(app, out, err),
       addSnapshotCommand(app, out, err),  addTestbedCommands(app, out, err),  addCalibrateCommand(app, out, err),
-      addValidateCommand(app, out, err),
+      addValidateCommand(app, out, err),  addImportCommand(app, out, err),
   };
   try {
     app.parse(argc, argv);

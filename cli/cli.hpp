@@ -136,6 +136,26 @@ struct ValidateOptions {
 int runValidate(const ValidateOptions& opts, std::ostream& out, std::ostream& err);
 Runner addValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err);
 
+struct ImportOptions {
+  std::vector<std::string> sources;  // files, directories, "-" for stdin
+  std::string output = "-";          // the scenario file; "-" = stdout (the report then goes to stderr)
+  bool json = false;                 // the report as JSON (models/schema/import-report.schema.json)
+  std::string report_file;           // also write the JSON report here
+  std::string name;                  // the scenario's name (default: "imported")
+  std::string profile = "istio-1.24-published";  // the scenario's profile; prices and proxy costs come from it
+  std::string plan = "namespaces";   // namespaces (a starting plan, one wave per namespace) | none
+  // The live API (read-only).
+  bool from_cluster = false;
+  std::string kubeconfig, context, ns;
+  // Prometheus.
+  std::string prometheus;            // base URL, e.g. http://127.0.0.1:9090
+  std::string window = "1h", step = "1m", at;  // at: RFC 3339 or unix seconds; "" = now
+  std::string prometheus_token_file, prometheus_user, prometheus_password_file;
+  std::string measured_profile;      // write the measured proxy costs as a calibration profile here
+};
+int runImport(const ImportOptions& opts, std::ostream& out, std::ostream& err);
+Runner addImportCommand(CLI::App& app, std::ostream& out, std::ostream& err);
+
 // ---- shared by the subcommands (common.cpp) ------------------------------------------------
 
 // One phase of a report as the table `simulate` prints (the testbed's `measure` prints the same).

@@ -23,6 +23,8 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev xvfb xauth
   # tests
   catch2 iproute2 iptables prometheus
+  # JSON Schema validation of what meshtwin writes (import report; rendered objects)
+  libvalijson-dev
   # benchmarks (ns-3 as a peer of the engine in bench/engine_hold)
   libns3-dev
 )
