@@ -6,3 +6,10 @@ cd "$(dirname "$0")/.."
 bin=${MESHTWIN:-build/dev/cli/meshtwin}
 "$bin" simulate scenarios/default.yaml --duration 60s --seed 42 -o json > tests/scenarios/golden/default-60s-seed42.json || [ $? -eq 1 ]
 echo "updated tests/scenarios/golden/default-60s-seed42.json"
+# The scenarios `meshtwin import` writes for the shipped import inputs (and their reports).
+for pair in "shop:tests/data/import/shop" "kubectl-dump:tests/data/import/kubectl-dump.json" \
+            "isotope-online-shop:tests/data/import/isotope/online-shop.yaml"; do
+  name=${pair%%:*} src=${pair#*:}
+  "$bin" import "$src" -o "tests/scenarios/golden/import/$name.yaml" > /dev/null
+  echo "updated tests/scenarios/golden/import/$name.yaml"
+done
