@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "import_command.hpp"
+#include "meshtwin/importer/env_calls.hpp"
 #include "meshtwin/importer/isotope.hpp"
 #include "meshtwin/importer/manifests.hpp"
 #include "meshtwin/importer/objects.hpp"
@@ -195,8 +196,12 @@ int runImport(const ImportOptions& opts, std::ostream& out, std::ostream& err) {
     for (const auto& e : errors) as_read.push_back({e.origin, e.object + ": " + e.message, e.hint});
     if (!as_read.empty()) return printErrors(as_read, err);
   }
+  // Without traffic data the call graph comes from the variables that name Services.
+  const auto env = opts.prometheus.empty() ? importer::environmentReferences(local->objects)
+                                           : std::vector<importer::EnvReference>{};
   const auto map_errors = importer::mapObjects(std::move(local->objects), *profile, draft, report);
   if (!map_errors.empty()) return printErrors(map_errors, err);
+  importer::callsFromEnvironment(env, draft, report);
   if (!opts.prometheus.empty()) {
     if (auto code = readPrometheusSource(opts, *profile, draft, report, err)) return *code;
   }
