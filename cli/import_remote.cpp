@@ -155,8 +155,12 @@ std::optional<int> readPrometheusSource(const ImportOptions& opts, const models:
   const auto traffic = importer::fetchTraffic(*window, importer::queryThrough(client));
   if (!traffic) {
     if (traffic.isClientError()) {
-      err << "meshtwin import: Prometheus: " << kube::format(traffic.clientError()) << "\n";
-      return kExitRunFailed;
+      const auto& e = traffic.clientError();
+      err << "meshtwin import: Prometheus: " << kube::format(e) << "\n";
+      // Prometheus refused the query itself (400 bad_data, 422 execution): the input is wrong,
+      // not the server; anything else (unreachable, 401/403, 5xx, timeouts) is exit 3.
+      const bool query_refused = e.kind == kube::Error::Kind::Http && (e.status == 400 || e.status == 422);
+      return query_refused ? kExitBadInput : kExitRunFailed;
     }
     err << "meshtwin import: " << importer::format(traffic.readError()) << "\n";
     return kExitBadInput;
