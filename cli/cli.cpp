@@ -40,7 +40,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   const Runner runners[] = {
       addCheckCommand(app, out, err),     addSimulateCommand(app, out, err),  addCaCommands(app, out, err),
       addSnapshotCommand(app, out, err),  addTestbedCommands(app, out, err),  addCalibrateCommand(app, out, err),
-      addValidateCommand(app, out, err),  addImportCommand(app, out, err),
+      addValidateCommand(app, out, err),  addImportCommand(app, out, err),    addRenderCommand(app, out, err),
   };
   try {
     app.parse(argc, argv);

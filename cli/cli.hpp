@@ -156,6 +156,16 @@ struct ImportOptions {
 int runImport(const ImportOptions& opts, std::ostream& out, std::ostream& err);
 Runner addImportCommand(CLI::App& app, std::ostream& out, std::ostream& err);
 
+struct RenderOptions {
+  std::string scenario;
+  std::string wave;     // a 1-based number or a wave's name; empty = every wave
+  bool all = false;     // --all: every wave (the default)
+  std::string out_dir;  // NN-<wave>/ directories are written here
+  std::string schemas;  // validate every object against the schemas in this directory (CRDs, OpenAPI v3)
+};
+int runRender(const RenderOptions& opts, std::ostream& out, std::ostream& err);
+Runner addRenderCommand(CLI::App& app, std::ostream& out, std::ostream& err);
+
 // ---- shared by the subcommands (common.cpp) ------------------------------------------------
 
 // One phase of a report as the table `simulate` prints (the testbed's `measure` prints the same).
