@@ -1,12 +1,8 @@
 // The Kubernetes REST client: request building, auth, retries, Status decoding, pagination.
+// The writes are in client_write.cpp, the watch in client_watch.cpp.
 #include "meshtwin/kube/client.hpp"
 
-#include <atomic>
-#include <mutex>
-#include <optional>
-
-#include "auth.hpp"
-#include "meshtwin/kube/url.hpp"
+#include "client_impl.hpp"
 
 namespace meshtwin::kube {
 
@@ -14,27 +10,12 @@ namespace {
 
 constexpr int kMaxPages = 100000;  // 50 million objects at the default limit: a bound, not a plan
 
-Error protocolError(const RequestInfo& info, int status, std::string message) {
-  return Error{Error::Kind::Protocol, status, info.verb, info.url, "", std::move(message),
-               "the server is not a Kubernetes API server, or a proxy in between changed the answer"};
-}
-
 // A Warning header value, `299 - "message"`, to its message.
 std::string warningText(const std::string& value) {
   const auto open = value.find('"');
   const auto close = value.rfind('"');
   if (open == std::string::npos || close <= open) return value;
   return value.substr(open + 1, close - open - 1);
-}
-
-void fillTypeMeta(nlohmann::json& item, const ResourceType& type) {
-  if (!item.is_object()) return;
-  if (!item.contains("apiVersion")) item["apiVersion"] = type.apiVersion();
-  if (!item.contains("kind") && !type.kind.empty()) item["kind"] = type.kind;
-}
-
-std::string withQuery(const std::string& path, const QueryParams& params) {
-  return params.empty() ? path : path + "?" + encodeQuery(params);
 }
 
 QueryParams listParams(const ListOptions& options, const std::string& continue_token) {
@@ -47,37 +28,6 @@ QueryParams listParams(const ListOptions& options, const std::string& continue_t
 }
 
 }  // namespace
-
-struct Client::Impl {
-  ClusterAccess access;
-  Url server;
-  ClientOptions options;
-  Authenticator auth;
-  HttpClient http;  // with the kubeconfig's own TLS settings
-  std::mutex mu;
-  std::optional<std::pair<std::string, HttpClient>> exec_http;  // for a certificate an exec plugin issued
-  std::atomic<std::uint64_t> requests{0};
-
-  Impl(ClusterAccess a, Url s, ClientOptions o, HttpClient h)
-      : access(std::move(a)), server(std::move(s)), options(std::move(o)), auth(access, options.exec), http(std::move(h)) {}
-
-  void warn(const std::string& message) const {
-    if (options.warn) options.warn(message);
-  }
-
-  Result<HttpClient> httpFor(const Credentials& creds) {
-    if (creds.client_cert_pem.empty()) return http;
-    std::lock_guard lock(mu);
-    if (exec_http && exec_http->first == creds.client_cert_pem) return exec_http->second;
-    TlsOptions tls = access.tls();
-    tls.client_cert_pem = creds.client_cert_pem;
-    tls.client_key_pem = creds.client_key_pem;
-    auto made = HttpClient::create(tls, options.timeout);
-    if (!made) return made.error();
-    exec_http.emplace(creds.client_cert_pem, *made);
-    return *made;
-  }
-};
 
 std::string ResourceType::apiVersion() const { return group.empty() ? version : group + "/" + version; }
 
@@ -107,7 +57,7 @@ Result<Client> Client::create(const ClusterAccess& access, ClientOptions options
 const ClusterAccess& Client::access() const { return impl_->access; }
 
 Result<HttpResponse> Client::send(const std::string& method, const std::string& path_and_query, const RequestInfo& info,
-                                  const std::string& body, const std::string& content_type) const {
+                                  const std::string& body, const std::string& content_type, const Transport& transport) const {
   Impl& impl = *impl_;
   HttpRequest req{method, impl.server.origin() + impl.server.path + path_and_query, {}, body};
   for (int auth_try = 0; auth_try < 2; ++auth_try) {
@@ -119,7 +69,7 @@ Result<HttpResponse> Client::send(const std::string& method, const std::string& 
     if (!creds->authorization.empty()) req.headers.push_back({"Authorization", creds->authorization});
     if (!content_type.empty()) req.headers.push_back({"Content-Type", content_type});
     Backoff backoff(impl.options.retry, impl.options.jitter_seed + impl.requests.fetch_add(1));
-    auto outcome = runWithRetries(backoff, impl.options.clock, [&] { return http->send(req); },
+    auto outcome = runWithRetries(backoff, impl.options.clock, [&] { return transport ? transport(*http, req) : http->send(req); },
                                   [&](const std::string& m) { impl.warn(method + " " + req.url + ": " + m); });
     if (!outcome.last) return outcome.last.error();
     const HttpResponse& res = *outcome.last;
@@ -146,10 +96,24 @@ Result<nlohmann::json> Client::getJson(const std::string& path_and_query, const 
   return doc;
 }
 
+RequestInfo Client::requestInfo(const std::string& verb, const std::string& method, const ResourceType& type, const std::string& ns,
+                                const std::string& name, const std::string& path) const {
+  return RequestInfo{verb, method, impl_->access.server + path, type.group, type.resource, type.namespaced ? ns : "", name};
+}
+
+Result<nlohmann::json> Client::sendForObject(const ResourceType& type, const std::string& method, const std::string& path_and_query,
+                                             const RequestInfo& info, const std::string& body, const std::string& content_type) const {
+  auto res = send(method, path_and_query, info, body, content_type);
+  if (!res) return res.error();
+  auto doc = nlohmann::json::parse(res->body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return protocolError(info, res->status, "the answer is not a JSON object");
+  fillTypeMeta(doc, type);
+  return doc;
+}
+
 Result<nlohmann::json> Client::get(const ResourceType& type, const std::string& ns, const std::string& name) const {
   const std::string path = resourcePath(type, ns, name);
-  const RequestInfo info{"get", "GET", impl_->access.server + path, type.group, type.resource, type.namespaced ? ns : "", name};
-  auto doc = getJson(path, info);
+  auto doc = getJson(path, requestInfo("get", "GET", type, ns, name, path));
   if (doc) fillTypeMeta(*doc, type);
   return doc;
 }
@@ -161,7 +125,7 @@ Result<nlohmann::json> Client::rawGet(const std::string& path) const {
 
 Result<ObjectList> Client::list(const ResourceType& type, const std::string& ns, const ListOptions& options) const {
   const std::string path = resourcePath(type, ns);
-  const RequestInfo info{"list", "GET", impl_->access.server + path, type.group, type.resource, type.namespaced ? ns : "", ""};
+  const RequestInfo info = requestInfo("list", "GET", type, ns, "", path);
   ObjectList out;
   std::string next;
   for (int page = 0; page < kMaxPages; ++page) {

@@ -1,4 +1,5 @@
-// One HTTP/1.1 request over Boost.Beast (plain TCP or asio::ssl), within a deadline.
+// One HTTP/1.1 request over Boost.Beast (plain TCP or asio::ssl), within a deadline: read whole,
+// or (stream()) a 2xx body handed on piece by piece as it arrives.
 #include "meshtwin/kube/http_client.hpp"
 
 #include <openssl/ssl.h>
@@ -15,6 +16,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
+#include <limits>
 #include <optional>
 
 #include "meshtwin/kube/url.hpp"
@@ -42,6 +45,7 @@ constexpr std::uint64_t kBodyLimit = 512ULL * 1024 * 1024;  // a list page of bi
 // What one request produced: a response, or where and why it failed.
 struct Exchange {
   std::optional<HttpResponse> response;
+  std::exception_ptr sink_thrown;  // what the caller's on_data threw, to be thrown again to the caller
   std::string_view reason;  // transport_reason::*
   std::string step;
   std::string detail;
@@ -121,12 +125,61 @@ HttpResponse fromBeast(http::response<http::string_body>&& res) {
   return out;
 }
 
+using DataSink = std::function<bool(std::string_view)>;
+
+// A 2xx body goes to on_data as it arrives (buffer_body, one read_some at a time, so a line of a
+// watch is handed on without waiting for more); any other answer is read whole, to be decoded as
+// an error. A 2xx stream that breaks keeps its response, with stream_error saying why.
 template <class Stream>
-asio::awaitable<void> writeAndRead(Stream& stream, const http::request<http::string_body>& req, Exchange& out) {
+asio::awaitable<void> readStreamed(Stream& stream, beast::flat_buffer& buffer, const DataSink& on_data, Exchange& out) {
+  ErrorCode ec;
+  http::response_parser<http::buffer_body> parser;
+  // A watch ends at its deadline, not at a size. (Not boost::none: Boost 1.74 compares a
+  // Content-Length against an empty optional as "over the limit".)
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return fail(out, "read the response", ec);
+  HttpResponse res;
+  res.status = static_cast<int>(parser.get().result_int());
+  for (const auto& field : parser.get()) res.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  const bool streamed = res.status >= 200 && res.status < 300;
+  std::array<char, 16384> piece{};
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    co_await http::async_read_some(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    const std::string_view got(piece.data(), piece.size() - parser.get().body().size);
+    if (!streamed) {
+      if (ec) co_return fail(out, "read the response", ec);
+      if (res.body.size() + got.size() > kBodyLimit) co_return fail(out, "read the response", http::error::body_limit);
+      res.body.append(got);
+      continue;
+    }
+    bool more = true;
+    try {
+      if (!got.empty()) more = on_data(got);
+    } catch (...) {
+      out.sink_thrown = std::current_exception();
+      co_return;
+    }
+    if (!more) break;
+    if (ec) {
+      res.stream_error = "read the stream: " + ec.message();
+      break;
+    }
+  }
+  out.response = std::move(res);
+}
+
+template <class Stream>
+asio::awaitable<void> writeAndRead(Stream& stream, const http::request<http::string_body>& req, const DataSink* on_data,
+                                   Exchange& out) {
   ErrorCode ec;
   co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return fail(out, "write the request", ec);
   beast::flat_buffer buffer;
+  if (on_data != nullptr) co_return co_await readStreamed(stream, buffer, *on_data, out);
   http::response_parser<http::string_body> parser;
   parser.body_limit(kBodyLimit);
   co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
@@ -158,7 +211,7 @@ void failHandshake(Exchange& out, beast::ssl_stream<beast::tcp_stream>& stream, 
 }
 
 asio::awaitable<void> run(ssl::context& ctx, const TlsOptions& tls, Url url, http::request<http::string_body> req,
-                          SteadyClock::time_point deadline, Exchange& out) {
+                          SteadyClock::time_point deadline, const DataSink* on_data, Exchange& out) {
   auto ex = co_await asio::this_coro::executor;
   ErrorCode ec;
   tcp::resolver resolver(ex);
@@ -169,7 +222,7 @@ asio::awaitable<void> run(ssl::context& ctx, const TlsOptions& tls, Url url, htt
     stream.expires_at(deadline);
     co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return fail(out, "connect", ec);
-    co_await writeAndRead(stream, req, out);
+    co_await writeAndRead(stream, req, on_data, out);
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     co_return;
   }
@@ -180,8 +233,9 @@ asio::awaitable<void> run(ssl::context& ctx, const TlsOptions& tls, Url url, htt
   if (ec) co_return fail(out, "connect", ec);
   co_await stream.async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return failHandshake(out, stream, ec, tls);
-  co_await writeAndRead(stream, req, out);
-  // No TLS shutdown: the request said Connection: close and the answer is complete.
+  co_await writeAndRead(stream, req, on_data, out);
+  // No TLS shutdown: the request said Connection: close and the answer is complete (or no
+  // longer wanted).
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
@@ -214,15 +268,24 @@ Result<HttpClient> HttpClient::create(const TlsOptions& tls, std::chrono::millis
 
 std::chrono::milliseconds HttpClient::timeout() const { return impl_->timeout; }
 
-Result<HttpResponse> HttpClient::send(const HttpRequest& request) const {
+Result<HttpResponse> HttpClient::send(const HttpRequest& request) const { return exchange(request, impl_->timeout, nullptr); }
+
+Result<HttpResponse> HttpClient::stream(const HttpRequest& request, std::chrono::milliseconds deadline,
+                                        const std::function<bool(std::string_view)>& on_data) const {
+  return exchange(request, deadline, &on_data);
+}
+
+Result<HttpResponse> HttpClient::exchange(const HttpRequest& request, std::chrono::milliseconds deadline,
+                                          const std::function<bool(std::string_view)>* on_data) const {
   auto url = parseUrl(request.url);
   if (!url) return url.error();
   Exchange out;
   std::exception_ptr thrown;
   asio::io_context io;
-  asio::co_spawn(io, run(impl_->ctx, impl_->tls, *url, toBeast(request, *url), SteadyClock::now() + impl_->timeout, out),
+  asio::co_spawn(io, run(impl_->ctx, impl_->tls, *url, toBeast(request, *url), SteadyClock::now() + deadline, on_data, out),
                  [&thrown](std::exception_ptr e) { thrown = std::move(e); });
   io.run();
+  if (out.sink_thrown) std::rethrow_exception(out.sink_thrown);
   if (out.response) return std::move(*out.response);
   if (thrown) {
     try {
@@ -235,7 +298,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) const {
   }
   Error err{Error::Kind::Unreachable, 0, request.method, request.url, std::string(out.reason),
             out.step + ": " + out.detail, out.hint};
-  if (err.hint.empty()) err.hint = hintFor(out.reason, impl_->timeout);
+  if (err.hint.empty()) err.hint = hintFor(out.reason, deadline);
   return err;
 }
 

@@ -1,5 +1,5 @@
 // The stand-in HTTP server on Boost.Beast: an accept loop and one coroutine per connection
-// on an io_context thread of its own.
+// on an io_context thread of its own; streamed bodies are polled, as chunks.
 #include "kube_standin_http.hpp"
 
 #include <openssl/ssl.h>
@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -30,6 +31,8 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 using Awaitable = asio::awaitable<void>;
+
+constexpr auto kStreamPoll = std::chrono::milliseconds(5);  // how soon a streamed event goes out
 
 struct StandinHttpServer::Impl {
   StandinHandler handler;
@@ -100,20 +103,57 @@ struct StandinHttpServer::Impl {
       co_await http::async_read(stream, buffer, req, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       ++requests;
-      auto res = respond(req, client_cn);
+      const StandinResponse out = handler(toStandin(req, client_cn));
+      if (out.drop) co_return;  // the caller closes the socket: no answer at all
+      if (out.stream) co_return co_await writeStream(stream, req, out);  // then the connection closes
+      auto res = toBeast(req, out);
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !req.keep_alive()) co_return;
     }
   }
 
-  http::response<http::string_body> respond(const http::request<http::string_body>& req, const std::string& client_cn) {
+  // The head at once, then a chunk whenever the stream has something, until it is done, the
+  // client goes away or the server stops.
+  template <class Stream>
+  Awaitable writeStream(Stream& stream, const http::request<http::string_body>& req, const StandinResponse& out) {
+    http::response<http::empty_body> head{static_cast<http::status>(out.status), req.version()};
+    head.set(http::field::content_type, out.content_type);
+    for (const auto& [k, v] : out.headers) head.set(k, v);
+    head.chunked(true);
+    head.keep_alive(false);
+    http::response_serializer<http::empty_body> serializer{head};
+    ErrorCode ec;
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    co_await http::async_write_header(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    asio::steady_timer poll(co_await asio::this_coro::executor);
+    for (;;) {
+      auto piece = out.stream->pull();
+      if (!piece.data.empty()) {
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+        co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece.data)), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+      }
+      if (piece.abort) co_return;  // no last chunk: the client sees the stream break
+      if (piece.done) break;
+      poll.expires_after(kStreamPoll);
+      co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  static StandinRequest toStandin(const http::request<http::string_body>& req, const std::string& client_cn) {
     StandinRequest in{std::string(req.method_string()), std::string(req.target()), req.body(), {}, client_cn};
     for (const auto& f : req) {
       std::string name(f.name_string());
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       in.headers[name] = std::string(f.value());
     }
-    const StandinResponse out = handler(in);
+    return in;
+  }
+
+  static http::response<http::string_body> toBeast(const http::request<http::string_body>& req, const StandinResponse& out) {
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
     res.set(http::field::content_type, out.content_type);
     for (const auto& [k, v] : out.headers) res.set(k, v);
@@ -134,9 +174,13 @@ StandinHttpServer::StandinHttpServer(StandinHandler handler, std::optional<Stand
   impl_->thread = std::thread([impl = impl_.get()] { impl->io->run(); });
 }
 
-StandinHttpServer::~StandinHttpServer() {
+void StandinHttpServer::stop() {
   impl_->io->stop();
-  impl_->thread.join();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+StandinHttpServer::~StandinHttpServer() {
+  stop();
   impl_->acceptor.reset();
   impl_->io.reset();  // destroys the coroutine frames while everything they use is alive
 }

@@ -19,7 +19,7 @@ TEST_CASE("403 Forbidden carries the server's Status and the RBAC rule that woul
   CHECK(kube::isForbidden(e));
   CHECK(e.verb == "list");
   CHECK(e.message ==
-        "virtualservices is forbidden: User \"system:serviceaccount:default:meshtwin\" cannot list resource \"virtualservices\" "
+        "virtualservices.networking.istio.io is forbidden: User \"system:serviceaccount:default:meshtwin\" cannot list resource \"virtualservices\" "
         "in API group \"networking.istio.io\" in the namespace \"shop\"");
   CHECK(e.hint.find(R"({apiGroups: ["networking.istio.io"], resources: ["virtualservices"], verbs: ["list"]})") != std::string::npos);
   CHECK(e.hint.find("namespace shop") != std::string::npos);

@@ -17,6 +17,27 @@ inline const kube::ResourceType kPods{"", "v1", "pods", "Pod", true};
 inline const kube::ResourceType kNamespaces{"", "v1", "namespaces", "Namespace", false};
 inline const kube::ResourceType kDeployments{"apps", "v1", "deployments", "Deployment", true};
 inline const kube::ResourceType kVirtualServices{"networking.istio.io", "v1", "virtualservices", "VirtualService", true};
+inline const kube::ResourceType kGateways{"gateway.networking.k8s.io", "v1", "gateways", "Gateway", true};
+inline const kube::ResourceType kAccessReviews{"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false};
+
+// A Deployment as meshtwin would apply it (no status, no managedFields).
+inline nlohmann::json deploymentObject(const std::string& ns, const std::string& name, int replicas) {
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", name}}}}},
+          {"spec",
+           {{"replicas", replicas},
+            {"selector", {{"matchLabels", {{"app", name}}}}},
+            {"template",
+             {{"metadata", {{"labels", {{"app", name}}}}},
+              {"spec", {{"containers", {{{"name", name}, {"image", "registry.example/" + name + ":1.0"}}}}}}}}}}};
+}
+
+// The managedFields entry `kubectl apply` (client-side) leaves: an Update owning these fields.
+inline nlohmann::json kubectlEntry(const nlohmann::json& fields_v1) {
+  return {{"manager", "kubectl-client-side-apply"}, {"operation", "Update"}, {"apiVersion", "apps/v1"},
+          {"fieldsType", "FieldsV1"}, {"fieldsV1", fields_v1}};
+}
 
 inline nlohmann::json podObject(const std::string& ns, const std::string& name, const std::string& app) {
   return {{"apiVersion", "v1"},

@@ -59,3 +59,62 @@ TEST_CASE("an answer without a Status body gets the reason of its code") {
   CHECK(isUnauthorized(decodeStatus(answer(401, ""), info)));
   CHECK(rbacHint(info).find("nonResourceURLs") != std::string::npos);
 }
+
+TEST_CASE("an apply conflict's causes are decoded and the hint names fields, managers and --force-conflicts") {
+  const RequestInfo info{"patch", "PATCH", "https://k/apis/apps/v1/namespaces/shop/deployments/reviews", "apps", "deployments",
+                         "shop", "reviews"};
+  auto e = decodeStatus(answer(409, R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+      "message":"Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using apps/v1: .spec.replicas",
+      "reason":"Conflict","details":{"name":"reviews","group":"apps","kind":"deployments","causes":[{"reason":"FieldManagerConflict",
+      "message":"conflict with \"kubectl-client-side-apply\" using apps/v1","field":".spec.replicas"}]},"code":409})"),
+                        info);
+  CHECK(isConflict(e));
+  CHECK_FALSE(isAlreadyExists(e));
+  CHECK(e.details_name == "reviews");
+  REQUIRE(e.causes.size() == 1);
+  CHECK(e.causes[0].reason == "FieldManagerConflict");
+  CHECK(e.causes[0].message == "conflict with \"kubectl-client-side-apply\" using apps/v1");
+  CHECK(e.causes[0].field == ".spec.replicas");
+  CHECK(e.hint ==
+        "another field manager owns .spec.replicas (owned by \"kubectl-client-side-apply\"): run again with --force-conflicts to "
+        "take the fields over, or remove them from the other manager's configuration");
+
+  auto two = decodeStatus(answer(409, R"({"kind":"Status","reason":"Conflict","code":409,"details":{"causes":[
+      {"reason":"FieldManagerConflict","message":"conflict with \"helm\"","field":".spec.replicas"},
+      {"reason":"FieldManagerConflict","message":"conflict with \"kubectl\" using v1 at 2024-01-01T00:00:00Z",
+       "field":".metadata.labels.app"},
+      {"reason":7,"field":null}]}})"),
+                          info);
+  REQUIRE(two.causes.size() == 3);  // a malformed cause is kept, its odd members empty
+  CHECK(two.causes[2].reason.empty());
+  CHECK(two.hint.rfind("another field manager owns .spec.replicas (owned by \"helm\"), "
+                       ".metadata.labels.app (owned by \"kubectl\"): ",
+                       0) == 0);
+}
+
+TEST_CASE("409 AlreadyExists and 404 for a missing namespace get hints of their own") {
+  const RequestInfo create{"create", "POST", "https://k/apis/apps/v1/namespaces/shop/deployments", "apps", "deployments", "shop", ""};
+  auto exists = decodeStatus(answer(409, R"({"kind":"Status","reason":"AlreadyExists","code":409,
+      "message":"deployments.apps \"reviews\" already exists","details":{"name":"reviews","group":"apps","kind":"deployments"}})"),
+                             create);
+  CHECK(isAlreadyExists(exists));
+  CHECK(isConflict(exists));
+  CHECK(exists.hint.find("exists already") != std::string::npos);
+  auto no_ns = decodeStatus(answer(404, R"({"kind":"Status","reason":"NotFound","code":404,
+      "message":"namespaces \"shop\" not found","details":{"name":"shop","kind":"namespaces"}})"),
+                            create);
+  CHECK(no_ns.hint == "the namespace shop does not exist: create it first");
+  const RequestInfo named{"delete", "DELETE", "https://k/apis/x.example/v1/namespaces/shop/things/a", "x.example", "things", "shop", "a"};
+  auto no_path = decodeStatus(answer(404, R"({"kind":"Status","reason":"NotFound","code":404,
+      "message":"the server could not find the requested resource"})"),
+                              named);
+  CHECK(no_path.details_name.empty());
+  CHECK(no_path.hint.find("is the CRD installed?") != std::string::npos);
+  auto gone = decodeStatus(answer(404, R"({"kind":"Status","reason":"NotFound","code":404,"message":"things.x.example \"a\" not found",
+      "details":{"name":"a"}})"),
+                           named);
+  CHECK(gone.hint.empty());
+  CHECK(rbacHint(named).find(R"(verbs: ["delete"])") != std::string::npos);
+  const RequestInfo watch{"watch", "GET", "https://k/api/v1/pods?watch=true", "", "pods", "", ""};
+  CHECK(rbacHint(watch).find("may not watch pods at cluster scope") != std::string::npos);
+}

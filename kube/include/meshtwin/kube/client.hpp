@@ -1,5 +1,6 @@
-// A Kubernetes REST client in the manner of client-go's RESTClient: get, list (all pages),
-// raw discovery reads; Status errors decoded; retries with backoff; kubeconfig auth.
+// A Kubernetes REST client in the manner of client-go's RESTClient: get, list (all pages), raw
+// discovery reads, server-side apply, merge patch, delete, create and a streamed watch; Status
+// errors decoded; retries with backoff; kubeconfig auth.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "meshtwin/kube/exec_credential.hpp"
 #include "meshtwin/kube/kubeconfig.hpp"
 #include "meshtwin/kube/status.hpp"
+#include "meshtwin/kube/watch.hpp"
 
 namespace meshtwin::kube {
 
@@ -47,6 +49,12 @@ struct ObjectList {
   int relists = 0;                    // 1 when a continue token expired and the list began again
 };
 
+struct ApplyOptions {
+  std::string field_manager = "meshtwin";
+  bool force = false;    // force=true: take over fields another manager owns
+  bool dry_run = false;  // dryRun=All: the server checks and answers, persists nothing
+};
+
 struct ClientOptions {
   std::chrono::milliseconds timeout{30000};  // one request: connect, TLS, write, read
   RetryPolicy retry;
@@ -76,15 +84,64 @@ class Client {
 
   [[nodiscard]] const ClusterAccess& access() const;
 
-  // Not yet: apply (server-side apply, PATCH application/apply-patch+yaml with fieldManager
-  // and force), delete, watch. They go through send() like the reads.
+  // Writes are retried on 429, 5xx and dropped connections exactly like reads: apply, patch and
+  // delete are idempotent. A create retried after a dropped connection may answer 409
+  // AlreadyExists (isAlreadyExists) when the first attempt did create the object.
+
+  // Server-side apply: PATCH <object path>?fieldManager=...&force=true|false[&dryRun=All],
+  // Content-Type application/apply-patch+yaml, body = the object as JSON (JSON is YAML), with
+  // apiVersion and kind filled in from the type when missing. Namespace and name come from the
+  // object's metadata (namespace ignored for cluster-scoped types). Returns the object the server
+  // answers. A 409 (conflict with another field manager) is an Error with reason "Conflict", its
+  // causes (one per field) and a hint naming the fields, their managers and --force-conflicts.
+  [[nodiscard]] Result<nlohmann::json> apply(const ResourceType& type, const nlohmann::json& object,
+                                             const ApplyOptions& options = {}) const;
+
+  // JSON merge patch (RFC 7386, Content-Type application/merge-patch+json), e.g.
+  // {"metadata":{"labels":{"x":null}}} to remove a label another manager set; fieldManager=meshtwin.
+  [[nodiscard]] Result<nlohmann::json> mergePatch(const ResourceType& type, const std::string& ns, const std::string& name,
+                                                  const nlohmann::json& patch, bool dry_run = false) const;
+
+  // DELETE with body {"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"}
+  // (+ dryRun=All). true: deleted; false: it was already gone (a 404 naming the object is not an
+  // error; a 404 for the path, a type the server does not serve, is).
+  [[nodiscard]] Result<bool> remove(const ResourceType& type, const std::string& ns, const std::string& name,
+                                    bool dry_run = false) const;
+
+  // POST to a collection (e.g. authorization.k8s.io/v1 selfsubjectaccessreviews, cluster-scoped:
+  // ns ""), fieldManager=meshtwin. Returns the server's object.
+  [[nodiscard]] Result<nlohmann::json> create(const ResourceType& type, const std::string& ns, const nlohmann::json& object,
+                                              bool dry_run = false) const;
+
+  // One watch request (?watch=true&resourceVersion=..&timeoutSeconds=..&allowWatchBookmarks=true),
+  // streamed: each event is given to on_event as soon as its line arrives (the API server sends
+  // newline-delimited JSON events, chunked, until timeoutSeconds). on_event returns false to stop
+  // early. Returns the resourceVersion of the last event seen (BOOKMARKs included), or
+  // options.resource_version when none. An ERROR event carrying a Status (e.g. code 410, reason
+  // Expired: "too old resource version") is an Error for which isExpired() is true: list again and
+  // watch from the list's resourceVersion. A stream that breaks after it began (the connection
+  // dropped, the read deadline passed) is not an error: the watch ends there, says so through
+  // ClientOptions::warn, and the caller watches again from the returned resourceVersion. The read
+  // deadline is timeout_seconds plus the client's timeout. Retried as other reads (isRetryable)
+  // only while no stream began: a connection dropped before the answer, 429/5xx.
+  [[nodiscard]] Result<std::string> watch(const ResourceType& type, const std::string& ns, const WatchOptions& options,
+                                          const std::function<bool(const WatchEvent&)>& on_event) const;
 
  private:
   struct Impl;
   explicit Client(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  // One attempt on the wire: HttpClient::send, or HttpClient::stream for a watch.
+  using Transport = std::function<Result<HttpResponse>(const HttpClient&, const HttpRequest&)>;
   [[nodiscard]] Result<HttpResponse> send(const std::string& method, const std::string& path_and_query, const RequestInfo& info,
-                                          const std::string& body = "", const std::string& content_type = "") const;
+                                          const std::string& body = "", const std::string& content_type = "",
+                                          const Transport& transport = {}) const;
   [[nodiscard]] Result<nlohmann::json> getJson(const std::string& path_and_query, const RequestInfo& info) const;
+  // send(), then the answer as a JSON object with the type's apiVersion and kind filled in.
+  [[nodiscard]] Result<nlohmann::json> sendForObject(const ResourceType& type, const std::string& method,
+                                                     const std::string& path_and_query, const RequestInfo& info,
+                                                     const std::string& body, const std::string& content_type) const;
+  [[nodiscard]] RequestInfo requestInfo(const std::string& verb, const std::string& method, const ResourceType& type,
+                                        const std::string& ns, const std::string& name, const std::string& path) const;
   std::shared_ptr<Impl> impl_;
 };
 

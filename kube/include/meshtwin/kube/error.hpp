@@ -4,6 +4,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace meshtwin::kube {
 
@@ -21,6 +22,13 @@ struct Error {
   std::string reason;   // Kubernetes Status.reason ("Forbidden", "Expired", ...) or Prometheus errorType
   std::string message;  // the server's message, or what went wrong
   std::string hint;     // what to try
+  // Status.details.causes: one per field at fault, e.g. {"FieldManagerConflict", "conflict with
+  // \"kubectl-client-side-apply\" using apps/v1", ".spec.replicas"} for a server-side apply conflict.
+  struct Cause {
+    std::string reason, message, field;
+  };
+  std::vector<Cause> causes{};
+  std::string details_name{};  // Status.details.name: the object the answer is about, when the server names it
 };
 
 // "GET https://host/api/v1/pods: 403 Forbidden: pods is forbidden: ... (hint)"

@@ -1,8 +1,10 @@
 // The transport under the Kubernetes and Prometheus clients: one HTTP/1.1 request over
-// Boost.Beast, plain or TLS (CA, SNI, host name check, client certificate), within a deadline.
+// Boost.Beast, plain or TLS (CA, SNI, host name check, client certificate), within a deadline,
+// its body read whole or streamed to the caller as it arrives (a watch).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +38,9 @@ struct HttpResponse {
   int status = 0;
   std::vector<Header> headers;
   std::string body;
+  // stream() only: why a 2xx body stopped before its end ("read the stream: end of stream", the
+  // deadline), "" when it ended as the server meant it to or on_data stopped it.
+  std::string stream_error{};
   // The first header of that name (case-insensitive), or "".
   [[nodiscard]] std::string header(std::string_view name) const;
 };
@@ -61,11 +66,21 @@ class HttpClient {
   // response; only "nothing usable came back" is an Error (Kind::Unreachable).
   [[nodiscard]] Result<HttpResponse> send(const HttpRequest& request) const;
 
+  // The same within `deadline`, but a 2xx body is not kept: each piece goes to on_data as it
+  // arrives (no framing: a piece may hold part of a line or several) until the body ends, the
+  // deadline passes or on_data returns false. The response has the status and headers, and
+  // stream_error when the stream broke. Any other status is read whole into the body, without
+  // on_data, so it can be decoded as an error. What on_data throws is thrown from here.
+  [[nodiscard]] Result<HttpResponse> stream(const HttpRequest& request, std::chrono::milliseconds deadline,
+                                            const std::function<bool(std::string_view)>& on_data) const;
+
   [[nodiscard]] std::chrono::milliseconds timeout() const;
 
  private:
   struct Impl;
   explicit HttpClient(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  [[nodiscard]] Result<HttpResponse> exchange(const HttpRequest& request, std::chrono::milliseconds deadline,
+                                              const std::function<bool(std::string_view)>* on_data) const;
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -20,8 +20,10 @@ struct RequestInfo {
   std::string name;
 };
 
-// An error answer into Error{Kind::Http, status, verb, url, reason, message, hint}. Reads a
-// Kubernetes Status when the body is one; otherwise the reason is derived from the code.
+// An error answer into Error{Kind::Http, status, verb, url, reason, message, hint, causes,
+// details_name}. Reads a Kubernetes Status when the body is one; otherwise the reason is derived
+// from the code. A 409 from server-side apply gets a hint naming the fields, their managers and
+// --force-conflicts.
 Error decodeStatus(const HttpResponse& response, const RequestInfo& info);
 
 // "Forbidden", "NotFound", ... as the API server names the reason for an HTTP status.
@@ -33,7 +35,10 @@ std::string rbacHint(const RequestInfo& info);
 [[nodiscard]] bool isNotFound(const Error& e);
 [[nodiscard]] bool isForbidden(const Error& e);
 [[nodiscard]] bool isUnauthorized(const Error& e);
+// 409: a server-side apply conflict (causes name the fields), a stale update, or AlreadyExists.
 [[nodiscard]] bool isConflict(const Error& e);
+// 409 reason AlreadyExists: a create of an object that is there.
+[[nodiscard]] bool isAlreadyExists(const Error& e);
 // 410 Gone, or reason Expired: a continue token or resourceVersion too old.
 [[nodiscard]] bool isExpired(const Error& e);
 [[nodiscard]] bool isTooManyRequests(const Error& e);
