@@ -36,6 +36,7 @@ struct Options {
   std::string phase = "0";
   std::string pod;
   std::size_t wave = 0;
+  bool revert = false;
   std::string duration = "20s", warmup = "2s";
   double rps = 0, rps_scale = 1.0;
   int connections = 4;
@@ -92,6 +93,11 @@ int runStatus(Options& o, std::ostream& out, std::ostream& err) {
                      j["name"].get<std::string>(), j["scenario"].get<std::string>(), j["phase"].get<int>(),
                      j["phase_name"].get<std::string>(), j["snapshot_version"].get<int>(),
                      j["processes_alive"].get<int>(), j["processes"].size());
+  if (const auto& t = j["transition"]; t.is_object()) {
+    out << fmt::format("  part-way from phase {} to {} (running, or interrupted: apply or revert the wave again): "
+                       "{} of {} pod(s) moved\n",
+                       t["from_phase"].get<int>(), t["to_phase"].get<int>(), t["pods_done"].size(), t["pods"].size());
+  }
   out << fmt::format("  {:<44} {:>8} {:>6} {:>10} {:>10}\n", "process", "pid", "alive", "CPU (s)", "RSS (MiB)");
   for (const auto& p : j["processes"]) {
     out << fmt::format("  {:<44} {:>8} {:>6} {:>10.2f} {:>10.1f}\n", p["name"].get<std::string>(),
@@ -125,8 +131,15 @@ int runMeasure(Options& o, std::ostream& out, std::ostream& err) {
 }
 
 int runWave(Options& o, std::ostream& out, std::ostream& err) {
-  auto r = testbed::applyWave(o.tb, o.wave);
+  auto r = o.revert ? testbed::revertWave(o.tb, o.wave) : testbed::applyWave(o.tb, o.wave);
   if (!r) return fail(r.error(), err);
+  if (o.revert) {
+    out << fmt::format("wave {} reverted in {:.1f} s: {} waypoint pod(s) started, {} stopped, {} pod(s) restarted "
+                       "with sidecar, {} unenrolled in place, {} established connection(s) reset\n",
+                       r->wave, r->seconds, r->waypoints_started, r->waypoints_stopped, r->pods_restarted,
+                       r->pods_unenrolled, r->connections_reset);
+    return kExitOk;
+  }
   out << fmt::format("wave {} applied in {:.1f} s: {} waypoint pod(s) started, {} stopped, {} pod(s) restarted "
                      "without sidecar, {} enrolled in place, {} established connection(s) reset\n",
                      r->wave, r->seconds, r->waypoints_started, r->waypoints_stopped, r->pods_restarted,
@@ -200,9 +213,14 @@ Runner addTestbedCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
   common(measurec);
   auto* wavec = tb->add_subcommand("apply-wave", "Perform wave N for real: start its waypoints, push the new snapshot, "
                                                  "restart its sidecar pods one by one\nwithout their sidecar (drained "
-                                                 "first) and enrol them, enrol pods without a sidecar in place.");
-  exitCodes(wavec, "0 applied, 1 it failed, 2 bad input");
+                                                 "first) and enrol them, enrol pods without a sidecar in place.\n"
+                                                 "Run again after it was interrupted, it finishes the wave without "
+                                                 "redoing a step; in phase N already, it does nothing.");
+  exitCodes(wavec, "0 applied (or reverted), 1 it failed, 2 bad input");
   wavec->add_option("N", o->wave, "Wave number (1 = the plan's first)")->required()->check(CLI::Range(1, 1000));
+  wavec->add_flag("--revert", o->revert,
+                  "Take the testbed from phase N back to N-1 (also from part-way into N): sidecars back,\n"
+                  "pods enrolled in place unenrolled, N's waypoints stopped");
   common(wavec);
   auto* enrollc = tb->add_subcommand("enroll", "Steer a running pod's connections to its node's ztunnel (ambient, no restart).");
   exitCodes(enrollc, "0 enrolled, 1 it failed, 2 bad input");

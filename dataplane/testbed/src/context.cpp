@@ -1,7 +1,12 @@
-// The testbed's state file (state.json), the context every command opens from it, and the
-// control-plane snapshot the proxies and apps read.
+// The testbed's state file (state.json) and its lock, the context every command opens from it,
+// and the control-plane snapshot the proxies and apps read.
 #include "context.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +23,12 @@ namespace meshtwin::testbed::detail {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+json transitionJson(const Transition& t) {
+  return {{"from_phase", t.from_phase}, {"to_phase", t.to_phase}, {"settled_phase", t.settled_phase},
+          {"pods", t.pods},             {"pods_done", t.pods_done}, {"pod", t.pod},
+          {"pod_app_start", t.pod_app_start}};
+}
+
 namespace {
 
 constexpr const char* kStateFormat = "meshtwin.testbed/v1";
@@ -28,9 +39,23 @@ json toJson(const State& s) {
     procs.push_back({{"name", p.name}, {"role", p.role}, {"pod", p.pod}, {"node", p.node}, {"pid", p.pid},
                      {"start_time", p.start_time}, {"cgroup", p.cgroup}, {"netns", p.netns}, {"log", p.log}});
   }
-  return {{"format", kStateFormat}, {"name", s.name},         {"scenario_file", s.scenario_file},
-          {"phase", s.phase},       {"snapshot_version", s.snapshot_version},
-          {"processes", procs},     {"pod_mode", s.pod_mode}, {"drained", s.drained}};
+  json j = {{"format", kStateFormat}, {"name", s.name},         {"scenario_file", s.scenario_file},
+            {"phase", s.phase},       {"snapshot_version", s.snapshot_version},
+            {"processes", procs},     {"pod_mode", s.pod_mode}, {"drained", s.drained}};
+  if (s.transition) j["transition"] = transitionJson(*s.transition);
+  return j;
+}
+
+Transition transitionFrom(const json& j) {
+  Transition t;
+  t.from_phase = j.at("from_phase").get<std::size_t>();
+  t.to_phase = j.at("to_phase").get<std::size_t>();
+  t.settled_phase = j.at("settled_phase").get<std::size_t>();
+  t.pods = j.at("pods").get<std::vector<std::string>>();
+  t.pods_done = j.at("pods_done").get<std::vector<std::string>>();
+  t.pod = j.value("pod", "");
+  t.pod_app_start = j.value("pod_app_start", std::uint64_t{0});
+  return t;
 }
 
 }  // namespace
@@ -52,6 +77,7 @@ Result<State> readState(const TestbedOptions& o) {
     s.snapshot_version = j.at("snapshot_version").get<std::uint64_t>();
     s.pod_mode = j.value("pod_mode", std::map<std::string, std::string>{});
     s.drained = j.value("drained", std::set<std::string>{});
+    if (j.contains("transition") && !j["transition"].is_null()) s.transition = transitionFrom(j["transition"]);
     for (const auto& p : j.at("processes")) {
       s.processes.push_back({p.at("name"), p.at("role"), p.at("pod"), p.at("node"), p.at("pid"), p.at("start_time"),
                              p.at("cgroup"), p.at("netns"), p.at("log")});
@@ -64,6 +90,30 @@ Result<State> readState(const TestbedOptions& o) {
 
 Result<bool> writeState(const TestbedOptions& o, const State& s) {
   return dataplane::writeFileAtomically(o.stateDir() + "/state.json", toJson(s).dump(2) + "\n");
+}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<StateLock> lockState(const TestbedOptions& o, const std::string& what) {
+  if (auto e = checkTestbedName(o.name)) return *e;
+  const std::string path = o.stateDir() + "/state.lock";
+  std::error_code ec;
+  if (!fs::exists(o.stateDir() + "/state.json", ec)) {
+    return Error{what, o.name, "the testbed is not up", "`meshtwin testbed up SCENARIO --name " + o.name + "`"};
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{what, path, std::strerror(errno), "run as root"};
+  StateLock lock(fd);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    return Error{what, o.name,
+                 e == EWOULDBLOCK ? "another command is changing the testbed (a wave, enrol or unenrol)"
+                                  : std::string("flock: ") + std::strerror(e),
+                 "wait for it to finish; if it was killed, the lock went with it"};
+  }
+  return lock;
 }
 
 // -------------------------------------------------------------------------------- context
@@ -81,6 +131,14 @@ MeshMode Context::modeOf(PodId p) const {
     return models::meshModeFrom(it->second).value_or(MeshMode::None);
   }
   return phase_state.modeOf(scenario, p);
+}
+
+void Context::setMode(PodId p, MeshMode m) {
+  if (phase_state.modeOf(scenario, p) == m) {
+    state.pod_mode.erase(key(p));
+  } else {
+    state.pod_mode[key(p)] = models::toString(m);
+  }
 }
 
 ProcessRecord* Context::process(const std::string& name) {
@@ -115,7 +173,8 @@ Result<Context> makeContext(const TestbedOptions& o, State state) {
   if (!scenario) return scenario.error();
   auto layout = makeLayout(scenario.value(), o.name, o.stateDir(), o.cgroup_mount);
   if (!layout) return layout.error();
-  Context c{std::move(state), std::move(text).value(), std::move(scenario).value(), std::move(layout).value(), {}, {}};
+  Context c{std::move(state), std::move(text).value(), std::move(scenario).value(), std::move(layout).value(), {}, {},
+            false};
   c.setPhase(c.state.phase);
   for (PodId p = 0; p < c.scenario.pods.size(); ++p) c.pod_by_key[c.key(p)] = p;
   return c;
@@ -142,6 +201,13 @@ std::string podAddress(const Context& c, PodId p, std::uint16_t port) {
 }
 
 Result<bool> pushSnapshot(const TestbedOptions& o, Context& c) {
+  if (!c.snapshot_version_checked) {
+    // Proxies ignore a version they have applied: the next one must be above the file's.
+    if (auto f = dataplane::readSnapshotFile(c.layout.snapshotFile())) {
+      c.state.snapshot_version = std::max(c.state.snapshot_version, f->version);
+    }
+    c.snapshot_version_checked = true;
+  }
   dataplane::ControlPlaneSnapshot s;
   s.version = ++c.state.snapshot_version;
   s.scenario_file = c.state.scenario_file;

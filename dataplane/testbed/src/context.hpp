@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ using models::MeshMode;
 using models::PodId;
 
 constexpr auto kStopGrace = std::chrono::milliseconds(3000);
+// How long a proxy may take to notice a new snapshot (it polls the file every 250 ms).
+constexpr auto kSnapshotSettle = std::chrono::milliseconds(600);
 
 inline double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -45,6 +48,17 @@ struct ProcessRecord {
   std::string cgroup, netns, log;
 };
 
+// A wave being applied or reverted, journaled so a killed command is finished by the next one:
+// written before and after each pod's move, with the phase and the overrides it goes with.
+struct Transition {
+  std::size_t from_phase = 0, to_phase = 0;  // this direction's; State::phase is to_phase
+  std::size_t settled_phase = 0;             // the phase last completed (kept when it turns back)
+  std::vector<std::string> pods;             // the pods that change mode, in their order
+  std::vector<std::string> pods_done;        // those already in their to_phase mode
+  std::string pod;                           // the pod being moved ("" between moves)
+  std::uint64_t pod_app_start = 0;           // its app's start time when its move began (0: none)
+};
+
 struct State {
   std::string name;
   std::string scenario_file;
@@ -53,10 +67,29 @@ struct State {
   std::vector<ProcessRecord> processes;
   std::map<std::string, std::string> pod_mode;  // overrides, as in the snapshot
   std::set<std::string> drained;                // pods left out of the endpoints
+  std::optional<Transition> transition;         // a wave under way (or interrupted)
 };
 
 Result<State> readState(const TestbedOptions& o);
+// The transition record as state.json holds it (status shows the same).
+nlohmann::json transitionJson(const Transition& t);
 Result<bool> writeState(const TestbedOptions& o, const State& s);
+
+// An exclusive hold on the testbed's state for commands that change it (a wave, enrol, unenrol):
+// a second one waits for none and is told so. The kernel drops it when the holder dies.
+class StateLock {
+ public:
+  explicit StateLock(int fd = -1) : fd_(fd) {}
+  StateLock(StateLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  StateLock& operator=(StateLock&&) = delete;
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  ~StateLock();
+
+ private:
+  int fd_;
+};
+Result<StateLock> lockState(const TestbedOptions& o, const std::string& what);
 
 // What every command after `up` works with: the state, the scenario and its layout.
 struct Context {
@@ -66,6 +99,9 @@ struct Context {
   Layout layout;
   std::map<std::string, PodId> pod_by_key;
   models::MeshState phase_state;  // the plan's state in state.phase: set through setPhase
+  // Whether state.snapshot_version was checked against the snapshot file (a command killed
+  // between writing the file and the state leaves the file a version ahead).
+  bool snapshot_version_checked = false;
 
   void setPhase(std::size_t phase) {
     state.phase = phase;
@@ -76,6 +112,8 @@ struct Context {
   Result<PodId> pod(const std::string& key_text) const;
   // The mode a pod runs in now: the phase's, unless overridden.
   [[nodiscard]] MeshMode modeOf(PodId p) const;
+  // Records that pod `p` runs in mode `m`: an override, unless the phase says `m`.
+  void setMode(PodId p, MeshMode m);
   ProcessRecord* process(const std::string& name);
 };
 
@@ -101,6 +139,18 @@ std::size_t establishedConnections(pid_t pid);
 // Stops a recorded process and forgets it; returns its established connections at the stop.
 std::size_t stopRecorded(const TestbedOptions& o, Context& c, const std::string& name);
 Result<bool> waitReady(const Context& c, PodId p, std::chrono::milliseconds limit);
+// Whether the recorded process `name` exists and is alive.
+bool recordedAlive(Context& c, const std::string& name);
+// Stops the processes in `cgroup` that no record names (a command killed between starting one
+// and recording it); returns how many.
+std::size_t stopUnrecorded(const Context& c, const std::string& cgroup);
+
+// ------------------------------------------------------------ pod moves (pod_move.cpp)
+
+// One pod of a transition into the mode the (new) phase gives it: restarted with or without
+// its sidecar (drained first), or enrolled with (or left by) its ztunnel in place. Resumable:
+// what an earlier, killed attempt did is not done again. Counts into `res`.
+Result<bool> movePod(const TestbedOptions& o, Context& c, PodId p, WaveResult& res);
 
 // ------------------------------------------------------------------ network (network.cpp)
 

@@ -192,10 +192,15 @@ Result<json> status(const TestbedOptions& o) {
   for (PodId p = 0; p < c.scenario.pods.size(); ++p) {
     if (c.scenario.pods[p].owner == models::Pod::Owner::Workload) modes[c.key(p)] = models::toString(c.modeOf(p));
   }
+  // During a wave (or after one was interrupted) the phase is the one it started from, as
+  // phase() says; the transition shows where it goes and how far it got.
+  const auto& t = c.state.transition;
+  const std::size_t at = t ? t->settled_phase : c.state.phase;
   return json{{"name", o.name},
               {"scenario", c.state.scenario_file},
-              {"phase", c.state.phase},
-              {"phase_name", state.phase_name},
+              {"phase", at},
+              {"phase_name", t ? models::meshStateAt(c.scenario, at).phase_name : state.phase_name},
+              {"transition", t ? transitionJson(*t) : json(nullptr)},
               {"snapshot_version", c.state.snapshot_version},
               {"processes", procs},
               {"processes_alive", alive},

@@ -1,6 +1,6 @@
 // The testbed's processes: ztunnels, pods (the app, and a sidecar when the pod has one) and
-// waypoints, each in its cgroup and steered by eBPF as its mode says; stopping one, and
-// waiting until a pod listens.
+// waypoints, each in its cgroup and steered by eBPF as its mode says; stopping one (or one a
+// killed command left unrecorded), and waiting until a pod listens.
 #include "context.hpp"
 
 #include <unistd.h>
@@ -156,6 +156,25 @@ std::size_t stopRecorded(const TestbedOptions& o, Context& c, const std::string&
   c.state.processes.erase(it);
   (void)writeState(o, c.state);
   return open;
+}
+
+bool recordedAlive(Context& c, const std::string& name) {
+  const auto* rec = c.process(name);
+  return rec != nullptr && processAlive(rec->pid, rec->start_time);
+}
+
+std::size_t stopUnrecorded(const Context& c, const std::string& cgroup) {
+  std::size_t n = 0;
+  for (const pid_t pid : cgroupProcesses(cgroup)) {
+    const bool recorded = std::any_of(c.state.processes.begin(), c.state.processes.end(),
+                                      [&](const ProcessRecord& r) { return r.pid == pid; });
+    if (recorded) continue;
+    if (auto start = processStartTime(pid)) {
+      stopProcess(pid, *start, kStopGrace);
+      ++n;
+    }
+  }
+  return n;
 }
 
 Result<bool> waitReady(const Context& c, PodId p, std::chrono::milliseconds limit) {

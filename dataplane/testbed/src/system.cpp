@@ -370,36 +370,51 @@ std::vector<std::string> listNetns(const std::string& prefix) {
   return out;
 }
 
-Result<bool> waitForListener(const std::string& netns, const std::string& address, std::chrono::milliseconds limit) {
+namespace {
+
+// Connects to `address` from inside `netns` until one is accepted (`accepting`) or refused.
+Result<bool> waitForConnect(const std::string& netns, const std::string& address, std::chrono::milliseconds limit,
+                            bool accepting) {
+  const std::string what = accepting ? "wait for listener" : "wait for listener to close";
   const auto colon = address.rfind(':');
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   if (colon == std::string::npos || ::inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
-    return Error{"wait for listener", address, "not ip:port"};
+    return Error{what, address, "not ip:port"};
   }
   sa.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))));
-  bool up = false;
+  bool done = false;
   std::string last = "not tried";
   auto r = inNetns(netns, [&] {
     const auto until = Clock::now() + limit;
-    while (!up && Clock::now() < until) {
+    while (!done && Clock::now() < until) {
       const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (s >= 0 && ::connect(s, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0) {
-        up = true;
-      } else {
-        last = std::strerror(errno);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
+      const bool accepted = s >= 0 && ::connect(s, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
+      const int err = accepted ? 0 : errno;
+      last = accepted ? "accepted" : std::strerror(err);
+      done = accepting ? accepted : err == ECONNREFUSED;
       if (s >= 0) ::close(s);
+      if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
   if (!r) return r.error();
-  if (!up) {
-    return Error{"wait for listener", address + " in " + netns,
-                 fmt::format("nothing accepted within {} ms (last: {})", limit.count(), last),
+  if (!done) {
+    return Error{what, address + " in " + netns,
+                 fmt::format("{} within {} ms (last: {})", accepting ? "nothing accepted" : "still accepting",
+                             limit.count(), last),
                  "see the process's log in the state directory's logs/"};
   }
   return true;
+}
+
+}  // namespace
+
+Result<bool> waitForListener(const std::string& netns, const std::string& address, std::chrono::milliseconds limit) {
+  return waitForConnect(netns, address, limit, true);
+}
+
+Result<bool> waitForClosed(const std::string& netns, const std::string& address, std::chrono::milliseconds limit) {
+  return waitForConnect(netns, address, limit, false);
 }
 
 }  // namespace meshtwin::testbed

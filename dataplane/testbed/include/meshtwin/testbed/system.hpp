@@ -69,6 +69,8 @@ Result<bool> inNetns(const std::string& netns, const std::function<void()>& fn);
 std::vector<std::string> listNetns(const std::string& prefix);
 // Waits until a TCP connect to `address` ("ip:port") from inside `netns` succeeds.
 Result<bool> waitForListener(const std::string& netns, const std::string& address, std::chrono::milliseconds limit);
+// Waits until a TCP connect to `address` from inside `netns` is refused (its listener closed).
+Result<bool> waitForClosed(const std::string& netns, const std::string& address, std::chrono::milliseconds limit);
 
 bool isRoot();
 

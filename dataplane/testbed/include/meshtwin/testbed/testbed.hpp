@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,7 +103,9 @@ Result<Measurement> measure(const TestbedOptions& o, const MeasureOptions& m);
 struct WaveResult {
   std::size_t wave = 0;
   std::size_t waypoints_started = 0, waypoints_stopped = 0;
-  std::size_t pods_restarted = 0, pods_enrolled = 0;
+  std::size_t pods_restarted = 0;  // with their sidecar (revert) or without it (apply)
+  std::size_t pods_enrolled = 0;   // pods without a sidecar moved into ambient in place
+  std::size_t pods_unenrolled = 0; // ... and out of it (revert)
   std::size_t connections_reset = 0;  // established TCP connections of the processes it stopped
   double seconds = 0;
 };
@@ -110,7 +113,36 @@ struct WaveResult {
 // pushes the new snapshot, restarts its sidecar pods one by one without their sidecar (each
 // drained first: removed from the endpoints, then stopped) and enrols them with the ztunnel,
 // enrols pods that had no sidecar without a restart, stops the waypoints it removes.
+// Resumable and idempotent: each step is journaled in the state file, so after the command
+// doing it was killed, calling it again finishes the wave without redoing a step (a pod moved
+// is not restarted again, a waypoint running is not started twice); part-way into a revert of
+// the same wave, it turns back. In phase `wave` already: nothing to do (zero counts).
 Result<WaveResult> applyWave(const TestbedOptions& o, std::size_t wave);
+
+// Takes the testbed from phase `wave` back to phase wave-1 (the testbed must be at phase `wave`,
+// or part-way into it after an interrupted applyWave): starts the waypoints phase wave-1 has and
+// `wave` does not, pushes the wave-1 snapshot, restarts pods that had a sidecar at wave-1 with
+// their sidecar again (drained first, as applyWave drains: out of the endpoints, stopped, back
+// with a sidecar, rejoining once ready), unenrols pods that were enrolled without a restart,
+// stops the waypoints `wave` added. Resumable and idempotent as applyWave; in phase wave-1
+// already: nothing to do.
+Result<WaveResult> revertWave(const TestbedOptions& o, std::size_t wave);
+
+// A wave under way, or left part-way by a command that was killed.
+struct WaveTransition {
+  std::size_t from_phase = 0, to_phase = 0;  // the direction it goes in (to_phase's routes are in force)
+  std::vector<std::string> pods;             // the pods that change mode, in their order
+  std::vector<std::string> pods_done;        // those already in their to_phase mode
+  std::string pod;                           // the pod being moved ("" between two)
+};
+struct PhaseInfo {
+  std::size_t phase = 0;  // the phase last completed (up's, or the last wave applied or reverted)
+  std::optional<WaveTransition> transition;
+};
+// The phase the testbed is at, from its state: the last one completed. During a wave (or after
+// one was interrupted) that is the phase it started from; phaseInfo says where it is going.
+Result<std::size_t> phase(const TestbedOptions& o);
+Result<PhaseInfo> phaseInfo(const TestbedOptions& o);
 
 // The bytes each zone pair carried through the fabric since the last read (iptables
 // counters in the fabric namespace, read and zeroed).
