@@ -1,6 +1,7 @@
 // The meshtwin app: every subcommand registered from its own file, parsed with CLI11, and the
 // one parsed run; help, version and parse errors answered here.
 #include "cli.hpp"
+#include "deploy_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -30,7 +31,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       "For the embedded data plane it also keeps the mesh's CA (`ca`) and writes the\n"
       "control-plane snapshot the proxies run on (`snapshot`), and runs a scenario's data plane\n"
       "on this machine to measure it (`testbed`), fits the simulator's profile from it (`calibrate`)\n"
-      "and publishes the simulator's error against it (`validate`).",
+      "and publishes the simulator's error against it (`validate`). A validated plan is rendered to\n"
+      "Kubernetes objects per wave (`render`) and rolled out behind gates (`deploy`, `rollback`).",
       "meshtwin"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("meshtwin ") + MESHTWIN_VERSION);
@@ -41,6 +43,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       addCheckCommand(app, out, err),     addSimulateCommand(app, out, err),  addCaCommands(app, out, err),
       addSnapshotCommand(app, out, err),  addTestbedCommands(app, out, err),  addCalibrateCommand(app, out, err),
       addValidateCommand(app, out, err),  addImportCommand(app, out, err),    addRenderCommand(app, out, err),
+      addDeployCommands(app, out, err),
   };
   try {
     app.parse(argc, argv);

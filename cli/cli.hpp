@@ -23,6 +23,7 @@ class Validator;
 }
 namespace meshtwin::models {
 struct PhaseReport;
+struct Plan;
 }
 
 namespace meshtwin::cli {
@@ -47,6 +48,10 @@ Runner runWhenParsed(App* cmd, std::shared_ptr<Options> o, Fn run, std::ostream&
 }
 // Sets `cmd`'s footer to its exit codes, e.g. "0 clean, 1 findings at or above --fail-on, 2 bad input".
 void exitCodes(CLI::App* cmd, std::string_view codes);
+// A wave by its 1-based number or its name; nullopt when it names none.
+std::optional<std::size_t> findWave(const models::Plan& plan, const std::string& k);
+// "1 wave-1-data, 2 wave-2-checkout" (or "none"), for messages.
+std::string waveList(const models::Plan& plan);
 // A number of `lo` or more, refused as "--flag: must be LO or more, not VALUE".
 CLI::Validator atLeast(double lo);
 // A number above `lo`, refused as "--flag: must be above LO, not VALUE".

@@ -12,6 +12,7 @@
 #include "cli.hpp"
 #include "meshtwin/models/diagnostics.hpp"
 #include "meshtwin/models/report.hpp"
+#include "meshtwin/models/scenario.hpp"
 #include "meshtwin/models/units.hpp"
 
 namespace meshtwin::cli {
@@ -128,6 +129,24 @@ int reportError(const twin::Error& e, std::ostream& err) {
   if (!e.hint.empty()) err << " (" << e.hint << ")";
   err << "\n";
   return e.code == twin::kBadInput ? kExitBadInput : kExitRunFailed;
+}
+
+std::optional<std::size_t> findWave(const models::Plan& plan, const std::string& k) {
+  for (std::size_t i = 0; i < plan.waves.size(); ++i) {
+    if (plan.waves[i].name == k) return i;
+  }
+  if (k.empty() || k.find_first_not_of("0123456789") != std::string::npos || k.size() > 6) return std::nullopt;
+  const auto n = std::stoul(k);
+  if (n < 1 || n > plan.waves.size()) return std::nullopt;
+  return n - 1;
+}
+
+std::string waveList(const models::Plan& plan) {
+  std::string out;
+  for (std::size_t i = 0; i < plan.waves.size(); ++i) {
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", i + 1, plan.waves[i].name);
+  }
+  return out.empty() ? "none" : out;
 }
 
 }  // namespace meshtwin::cli

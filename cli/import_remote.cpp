@@ -10,6 +10,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "cluster_access.hpp"
 #include "import_command.hpp"
 #include "meshtwin/importer/cluster.hpp"
 #include "meshtwin/importer/prometheus.hpp"
@@ -20,19 +21,6 @@
 namespace meshtwin::cli {
 
 namespace {
-
-std::optional<std::string> fileText(const std::string& path, const char* flag, std::ostream& err) {
-  std::ifstream f(path);
-  std::ostringstream s;
-  s << f.rdbuf();
-  if (!f) {
-    err << fmt::format("meshtwin import: {} {}: cannot read the file\n", flag, path);
-    return std::nullopt;
-  }
-  auto text = s.str();
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
-}
 
 // --at: unix seconds, or RFC 3339 in UTC ("2026-12-03T10:00:00Z"); "" is now.
 std::optional<std::int64_t> parseAt(const std::string& at) {
@@ -75,25 +63,6 @@ std::optional<importer::TrafficWindow> trafficWindow(const ImportOptions& o, std
   return w;
 }
 
-std::optional<kube::PrometheusConfig> prometheusConfig(const ImportOptions& o, std::ostream& err) {
-  kube::PrometheusConfig c;
-  c.url = o.prometheus;
-  if (!o.prometheus_token_file.empty()) {
-    auto token = fileText(o.prometheus_token_file, "--prometheus-token-file", err);
-    if (!token) return std::nullopt;
-    c.bearer_token = *token;
-  }
-  if (!o.prometheus_user.empty()) {
-    c.basic_user = o.prometheus_user;
-    if (!o.prometheus_password_file.empty()) {
-      auto pw = fileText(o.prometheus_password_file, "--prometheus-password-file", err);
-      if (!pw) return std::nullopt;
-      c.basic_password = *pw;
-    }
-  }
-  return c;
-}
-
 // 401 and 403 are the caller's rights, not the cluster's health: say what would grant them.
 void explainRefusal(const kube::Error& e, std::ostream& err) {
   if (e.status == 403) {
@@ -109,24 +78,9 @@ void explainRefusal(const kube::Error& e, std::ostream& err) {
 
 std::optional<int> readClusterSource(const ImportOptions& opts, std::vector<importer::Object>& objects,
                                      importer::ImportReport& report, std::ostream& err) {
-  kube::KubeconfigOptions ko{opts.kubeconfig, opts.context, opts.ns};
-  const auto access = kube::loadClusterAccess(ko, kube::KubeEnvironment::process());
-  if (!access) {
-    err << "meshtwin import: kubeconfig: " << kube::format(access.error()) << "\n";
-    return kExitBadInput;
-  }
-  if (access->insecure_skip_tls_verify) {
-    err << fmt::format("meshtwin import: warning: context {} skips TLS verification (insecure-skip-tls-verify): the "
-                       "API server's identity is not checked\n",
-                       access->context);
-  }
-  kube::ClientOptions co;
-  co.warn = [&err](const std::string& w) { err << "meshtwin import: warning: " << w << "\n"; };
-  const auto client = kube::Client::create(*access, co);
-  if (!client) {
-    err << "meshtwin import: " << kube::format(client.error()) << "\n";
-    return kExitBadInput;
-  }
+  const auto client = connectCluster(ClusterFlags{opts.kubeconfig, opts.context, opts.ns}, "import", err);
+  if (!client) return kExitBadInput;
+  const auto* access = &client->access();
   err << fmt::format("meshtwin import: reading {} of context {} ({})\n", opts.ns.empty() ? "all namespaces" : "namespace " + opts.ns,
                      access->context, access->server);
   const auto read = importer::readCluster(*client, opts.ns, [&err](const std::string& line) {
@@ -148,7 +102,9 @@ std::optional<int> readPrometheusSource(const ImportOptions& opts, const models:
                                         importer::Draft& draft, importer::ImportReport& report, std::ostream& err) {
   const auto window = trafficWindow(opts, err);
   if (!window) return kExitBadInput;
-  const auto config = prometheusConfig(opts, err);
+  const auto config =
+      prometheusConfig(PrometheusFlags{opts.prometheus, opts.prometheus_token_file, opts.prometheus_user, opts.prometheus_password_file},
+                       "import", err);
   if (!config) return kExitBadInput;
   const kube::PrometheusClient client(*config);
   err << fmt::format("meshtwin import: reading {} of Istio metrics from {}\n", opts.window, opts.prometheus);

@@ -16,25 +16,6 @@
 namespace meshtwin::cli {
 namespace {
 
-// A 1-based number or a wave's name; nullopt when it names no wave.
-std::optional<std::size_t> findWave(const models::Plan& plan, const std::string& k) {
-  for (std::size_t i = 0; i < plan.waves.size(); ++i) {
-    if (plan.waves[i].name == k) return i;
-  }
-  if (k.empty() || k.find_first_not_of("0123456789") != std::string::npos || k.size() > 6) return std::nullopt;
-  const auto n = std::stoul(k);
-  if (n < 1 || n > plan.waves.size()) return std::nullopt;
-  return n - 1;
-}
-
-std::string waveList(const models::Plan& plan) {
-  std::string out;
-  for (std::size_t i = 0; i < plan.waves.size(); ++i) {
-    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", i + 1, plan.waves[i].name);
-  }
-  return out.empty() ? "none" : out;
-}
-
 // Every object of `w` against `set`: one line per error, "wave file object path: message".
 std::size_t reportSchemaErrors(const deploy::SchemaSet& set, const deploy::RenderedWave& w, std::ostream& err) {
   std::size_t n = 0;

@@ -28,8 +28,10 @@ json labelsAt(const json& body, const std::string& path) {
 std::string str(const json& j) { return j.get<std::string>(); }
 std::string ns(const json& body) { return body["metadata"].value("namespace", std::string()); }
 
+// `label` is the wave the objects are labelled with: the wave itself, or for a rollback the
+// wave (or "baseline") whose state they restore.
 RenderedWave diff(const models::Scenario& s, const detail::DesiredSet& prev, const detail::DesiredSet& cur,
-                  std::size_t index) {
+                  std::size_t index, const std::string& label) {
   RenderedWave w;
   w.index = index;
   w.name = s.plan.waves[index].name;
@@ -42,7 +44,7 @@ RenderedWave diff(const models::Scenario& s, const detail::DesiredSet& prev, con
     const auto kind = body["kind"].get<std::string>();
     if (obj.owned || kind == "Namespace") labels["app.kubernetes.io/managed-by"] = "meshtwin";
     labels["meshtwin.io/plan"] = s.plan.name;
-    labels["meshtwin.io/wave"] = w.name;
+    labels["meshtwin.io/wave"] = label;
     w.objects.push_back({std::move(body), obj.file});
     if (before == prev.end() || obj.owned) continue;
     for (const char* path : {"metadata.labels", "spec.template.metadata.labels"}) {
@@ -67,13 +69,21 @@ RenderedWave diff(const models::Scenario& s, const detail::DesiredSet& prev, con
 RenderedWave renderWave(const models::Scenario& s, std::size_t wave) {
   if (wave >= s.plan.waves.size()) throw std::out_of_range("no wave " + std::to_string(wave + 1) + " in the plan");
   const auto phases = detail::desiredPhases(s);
-  return diff(s, phases[wave], phases[wave + 1], wave);
+  return diff(s, phases[wave], phases[wave + 1], wave, s.plan.waves[wave].name);
+}
+
+RenderedWave renderRollback(const models::Scenario& s, std::size_t wave) {
+  if (wave >= s.plan.waves.size()) throw std::out_of_range("no wave " + std::to_string(wave + 1) + " in the plan");
+  const auto phases = detail::desiredPhases(s);
+  auto w = diff(s, phases[wave + 1], phases[wave], wave, wave == 0 ? "baseline" : s.plan.waves[wave - 1].name);
+  w.rollback = true;
+  return w;
 }
 
 std::vector<RenderedWave> renderPlan(const models::Scenario& s) {
   const auto phases = detail::desiredPhases(s);
   std::vector<RenderedWave> out;
-  for (std::size_t i = 0; i + 1 < phases.size(); ++i) out.push_back(diff(s, phases[i], phases[i + 1], i));
+  for (std::size_t i = 0; i + 1 < phases.size(); ++i) out.push_back(diff(s, phases[i], phases[i + 1], i, s.plan.waves[i].name));
   return out;
 }
 

@@ -39,7 +39,9 @@ nlohmann::json ref(const std::string& api_version, const std::string& kind, cons
 
 }  // namespace
 
-std::string waveDirName(const RenderedWave& w) { return fmt::format("{:02}-{}", w.index + 1, w.name); }
+std::string waveDirName(const RenderedWave& w) {
+  return fmt::format("{:02}-{}{}", w.index + 1, w.name, w.rollback ? "-rollback" : "");
+}
 
 std::string kustomization(const RenderedWave& w) {
   std::string out = fmt::format(

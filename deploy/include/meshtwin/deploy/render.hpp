@@ -39,6 +39,7 @@ struct RenderedWave {
   std::vector<RenderedObject> objects;  // in apply order
   std::vector<Deletion> deletions;
   std::vector<LabelRemoval> label_removals;
+  bool rollback = false;  // renderRollback: the way back from this wave to the phase before it
 };
 
 // `wave` is 0-based (std::out_of_range past the last wave). Labels on every object: meshtwin.io/plan and
@@ -46,6 +47,12 @@ struct RenderedWave {
 // Namespaces (Deployments and Services belong to the app's owner: only fields are applied).
 RenderedWave renderWave(const models::Scenario& s, std::size_t wave);
 std::vector<RenderedWave> renderPlan(const models::Scenario& s);
+// The way back from wave `wave` to the phase before it: the previous phase's bodies of what the
+// wave changed (applied with the same field manager, so the fields the wave added go and the
+// labels it removed come back), deletions of the owned objects it created, and removals of the
+// labels it added to objects meshtwin does not own. Labelled with the wave it restores (or
+// "baseline"); `rollback` is true, `index` and `name` are the wave's.
+RenderedWave renderRollback(const models::Scenario& s, std::size_t wave);
 
 // One object as YAML: keys sorted, two-space indent, strings quoted where YAML would read
 // them as something else. The same JSON always gives the same bytes.
