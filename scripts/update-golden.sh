@@ -13,3 +13,14 @@ for pair in "shop:tests/data/import/shop" "kubectl-dump:tests/data/import/kubect
   "$bin" import "$src" -o "tests/scenarios/golden/import/$name.yaml" > /dev/null
   echo "updated tests/scenarios/golden/import/$name.yaml"
 done
+# What `meshtwin render` writes for every shipped scenario: each file of every wave's directory,
+# in byte order of its path, after a "--- <path>" line.
+mkdir -p tests/scenarios/golden/render
+for s in default eks-1000 large-10000 validation/chain validation/fanout; do
+  out="tests/scenarios/golden/render/${s//\//-}.txt"
+  tmp=$(mktemp -d)
+  "$bin" render "scenarios/$s.yaml" -o "$tmp" > /dev/null
+  (cd "$tmp" && find . -type f | LC_ALL=C sort | while read -r f; do printf -- '--- %s\n' "${f#./}"; cat "$f"; done) > "$out"
+  rm -rf "$tmp"
+  echo "updated $out"
+done

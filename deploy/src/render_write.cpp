@@ -73,7 +73,7 @@ std::string deletionsYaml(const RenderedWave& w) {
     j["removeLabels"].push_back(std::move(x));
   }
   return fmt::format("# Wave {} ({}): what server-side apply cannot do; `meshtwin deploy` deletes these objects\n"
-                     "# and removes these labels (a JSON patch) after applying the wave.\n",
+                     "# and removes these labels (a JSON merge patch) after applying the wave.\n",
                      w.index + 1, w.name) +
          objectYaml(j);
 }
