@@ -6,6 +6,7 @@
 
 #include "deploy_command.hpp"
 #include "meshtwin/deploy/kube_target.hpp"
+#include "meshtwin/models/units.hpp"
 #if MESHTWIN_HAVE_TESTBED
 #include "meshtwin/testbed/testbed.hpp"
 #endif
@@ -95,6 +96,9 @@ std::unique_ptr<deploy::Target> makeTarget(const DeployOptions& opts, const mode
   ko.force_conflicts = opts.force_conflicts;
   ko.istio_namespace = opts.istio_namespace;
   ko.journal_namespace = opts.journal_namespace;
+  if (const auto d = models::parseDurationNs(opts.ready_timeout); d.ok() && d.value() > 0) {
+    ko.waypoint_ready_limit = std::chrono::milliseconds(d.value() / 1'000'000);
+  }
   return std::make_unique<deploy::KubeTarget>(std::move(*client), s.plan.name, ko);
 }
 

@@ -81,10 +81,10 @@ kube::Result<kube::ResourceType> KubeTarget::resolve(const std::string& api_vers
                      fmt::format("the server serves {} but no kind {} in it", api_version, kind), "install the CRD that defines it"};
 }
 
-std::optional<Failure> KubeTarget::apply(const RenderedWave& wave, bool dry_run, const Say& say) {
+std::optional<Failure> KubeTarget::applyObjects(const std::vector<RenderedObject>& objects, bool dry_run, const Say& say) {
   const char* verb = dry_run ? "checked (dry run)" : "applied";
   const kube::ApplyOptions ao{options_.field_manager, options_.force_conflicts, dry_run};
-  for (const auto& o : wave.objects) {
+  for (const auto& o : objects) {
     const auto name = objectName(o.body);
     auto type = resolve(o.body.value("apiVersion", ""), o.body.value("kind", ""));
     if (!type) return fromKube(type.error(), name);
@@ -92,6 +92,28 @@ std::optional<Failure> KubeTarget::apply(const RenderedWave& wave, bool dry_run,
     if (!r) return fromKube(r.error(), name);
     if (say) say(fmt::format("  {} {}", verb, name));
   }
+  return std::nullopt;
+}
+
+std::optional<Failure> KubeTarget::apply(const RenderedWave& wave, bool dry_run, const Say& say) {
+  const char* verb = dry_run ? "checked (dry run)" : "applied";
+  // A wave's waypoints (Gateway, its parameters ConfigMap, its HPA) go first and must be
+  // Programmed before the namespace and service labels that send traffic to them; a rollback
+  // takes the labels off first and deletes the waypoints last (deletions come after objects).
+  RenderedWave waypoints = wave;
+  waypoints.objects.clear();
+  std::vector<RenderedObject> rest;
+  for (const auto& o : wave.objects) {
+    const auto kind = o.body.value("kind", "");
+    const bool part = !wave.rollback && (kind == "Gateway" || kind == "HorizontalPodAutoscaler" ||
+                                         (kind == "ConfigMap" && o.body["metadata"]["labels"].value("app.kubernetes.io/managed-by", "") == "meshtwin"));
+    (part ? waypoints.objects : rest).push_back(o);
+  }
+  if (auto f = applyObjects(waypoints.objects, dry_run, say)) return f;
+  if (!dry_run && !waypoints.objects.empty()) {
+    if (auto f = waitReady(waypoints, options_.waypoint_ready_limit, say)) return f;
+  }
+  if (auto f = applyObjects(rest, dry_run, say)) return f;
   for (const auto& l : wave.label_removals) {
     const auto name = fmt::format("{} {}{}", l.kind, l.ns.empty() ? "" : l.ns + "/", l.name);
     auto type = resolve(l.api_version, l.kind);

@@ -61,6 +61,17 @@ TEST_CASE("deploy applies every wave server-side behind passing gates (stand-in 
   REQUIRE(gw);
   CHECK(contains((*gw)["metadata"]["managedFields"].dump(), "\"manager\":\"meshtwin\""));
   CHECK(contains((*gw)["status"].dump(), "Programmed"));
+  // The namespace is told to use the waypoint only once the waypoint is Programmed: its real
+  // apply comes after the wait on the Gateway (a GET, then a watch until Programmed).
+  std::size_t gateway_ready = 0, labelled = 0;
+  const auto seen = c.api.seen();
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    const bool real = seen[i].target.find("dryRun=All") == std::string::npos;
+    if (seen[i].method == "GET" && contains(seen[i].target, "/gateways/checkout-waypoint") && gateway_ready == 0) gateway_ready = i;
+    if (seen[i].method == "PATCH" && real && seen[i].target.rfind("/api/v1/namespaces/checkout?", 0) == 0 && labelled == 0) labelled = i;
+  }
+  CHECK(gateway_ready > 0);
+  CHECK(labelled > gateway_ready);
   // Every real apply of an object came after a dry run of it.
   CHECK(c.patches("/api/v1/namespaces/data", true) == 1);
   CHECK(c.patches("/api/v1/namespaces/data", false) == 1);

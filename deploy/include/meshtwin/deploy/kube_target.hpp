@@ -20,6 +20,9 @@ struct KubeTargetOptions {
   std::string journal_namespace = "istio-system";
   std::string journal_name;  // default: meshtwin-deploy-<plan>
   std::chrono::seconds watch_timeout{30};  // one watch request; waits re-watch until their limit
+  // How long apply waits for a wave's new waypoints to be Programmed before it labels anything
+  // to use them (a use-waypoint label naming a waypoint that does not serve yet cuts traffic).
+  std::chrono::milliseconds waypoint_ready_limit{std::chrono::minutes(5)};
 };
 
 class KubeTarget final : public Target {
@@ -42,7 +45,7 @@ class KubeTarget final : public Target {
   std::string plan_;
   KubeTargetOptions options_;
   std::map<std::string, kube::ResourceType> types_;  // "apiVersion/Kind"
-  std::map<std::string, bool> served_;               // group/versions discovered
+  std::optional<Failure> applyObjects(const std::vector<RenderedObject>& objects, bool dry_run, const Say& say);
 };
 
 // "Deployment shop/cart", "Namespace shop".
