@@ -11,6 +11,7 @@
 #include <fstream>
 #include <ostream>
 #include <sstream>
+#include <tuple>
 
 #include "meshtwin/deploy/rollout.hpp"
 #include "meshtwin/models/loader.hpp"
