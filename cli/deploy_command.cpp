@@ -75,7 +75,6 @@ std::optional<Loaded> load(const DeployOptions& o, const char* cmd, std::ostream
   ro.scenario_digest = sha256File(o.scenario);
   ro.target_name = o.target;
   ro.resume = o.resume;
-  ro.force_conflicts = o.force_conflicts;
   ro.failure_threshold = o.failure_threshold;
   for (const auto& [text, flag, into] : {std::tuple{o.from_wave, "--from-wave", &ro.from_wave}, std::tuple{o.to_wave, "--to-wave", &ro.to_wave}}) {
     if (text.empty()) continue;

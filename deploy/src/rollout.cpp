@@ -148,8 +148,7 @@ RolloutResult runDeploy(const models::Scenario& s, const models::Report* predict
 }
 
 RolloutResult runRollback(const models::Scenario& s, Target& target, std::size_t to_phase, const RolloutOptions& o) {
-  RolloutOptions with = o;
-  RunContext run(s, target, with);
+  RunContext run(s, target, o);
   if (auto f = run.openJournal("rollback", to_phase)) return failedWith(run, *f);
   const auto from_phase = run.journal.start().value("from_phase", std::size_t{0});
   const auto target_phase = run.journal.start().value("to_phase", to_phase);

@@ -29,7 +29,6 @@ struct RolloutOptions {
   // First wave to apply (0-based); default: the phase the previous journal left the target
   // in (0 without one). Last wave (inclusive); default: the plan's last.
   std::optional<std::size_t> from_wave, to_wave;
-  bool force_conflicts = false;  // handed to the target (kube: server-side apply force)
   std::chrono::milliseconds ready_limit{std::chrono::minutes(10)};
   std::chrono::milliseconds soak{std::chrono::minutes(10)};
   std::chrono::milliseconds gate_interval{std::chrono::seconds(30)};
