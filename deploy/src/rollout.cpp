@@ -119,10 +119,11 @@ RolloutResult runDeploy(const models::Scenario& s, const models::Report* predict
   const auto start = run.journal.start();
   const auto from = start.value("from_wave", std::size_t{0});
   const auto to = start.value("to_wave", s.plan.waves.size() - 1);
-  auto pre = run.step(step::kPreflight, -1, [&] { return run.preflight(); });
+  const auto waves = renderPlan(s);
+  auto pre = run.step(step::kPreflight, -1, [&] { return run.preflight(waves); });
   if (pre.failure) return failedWith(run, *pre.failure);
-  for (std::size_t k = from; k <= to && k < s.plan.waves.size(); ++k) {
-    const auto wave = renderWave(s, k);
+  for (std::size_t k = from; k <= to && k < waves.size(); ++k) {
+    const auto& wave = waves[k];
     const int w = static_cast<int>(k);
     run.say(fmt::format("wave {} ({}): {} object(s), {} deletion(s), {} label removal(s)", k + 1, wave.name,
                         wave.objects.size(), wave.deletions.size(), wave.label_removals.size()));

@@ -44,11 +44,12 @@ struct RunContext {
     return [this](const std::string& line) { say(line); };
   }
   // Opens (or, on --resume, takes up) the journal for `command` ("deploy" | "rollback").
+  // A deploy writes the rendered waves beside the journal when it starts.
   std::optional<Failure> openJournal(const std::string& command, std::size_t to_phase = 0);
   // Runs `fn` as step (name, wave), journaled; skipped when the journal has its end (a
   // decision, or a success), run again when it began and never ended or ended in a Failure.
   StepResult step(const char* name, int wave, const std::function<StepResult()>& fn);
-  StepResult preflight();
+  StepResult preflight(const std::vector<RenderedWave>& waves);
   RolloutResult finish(int exit_code, const std::string& message);
   void writeReport(const RolloutResult& r) const;
   void mirror();

@@ -127,9 +127,9 @@ StepResult RunContext::step(const char* name, int wave, const std::function<Step
   return r;
 }
 
-StepResult RunContext::preflight() {
+StepResult RunContext::preflight(const std::vector<RenderedWave>& waves) {
   std::vector<Problem> problems;
-  if (auto f = target.preflight(renderPlan(scenario), problems)) return StepResult::failed(*f);
+  if (auto f = target.preflight(waves, problems)) return StepResult::failed(*f);
   if (problems.empty()) {
     say("pre-flight: " + target.describe() + " has what the plan needs");
     return StepResult::passed("ready");
