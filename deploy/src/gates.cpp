@@ -2,6 +2,8 @@
 // and their verdicts from an instant query each.
 #include "meshtwin/deploy/gates.hpp"
 
+#include "meshtwin/deploy/istio_metrics.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -11,33 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string seconds(std::chrono::milliseconds d) {
-  return fmt::format("{}s", std::max<long long>(1, static_cast<long long>(d.count() / 1000)));
-}
-
-// The request-metric selector of a gate's path: an entry point (the north-south hop to its
-// Service) or an edge "ns/workload -> service" (the caller's view).
 std::string pathSelector(const models::Scenario& s, const models::Gate& g, const GateSettings& settings) {
-  if (g.entry_point) {
-    const auto& svc = s.services[s.entry_points[*g.entry_point].service];
-    std::string sel = fmt::format(R"(destination_service_name="{}",destination_service_namespace="{}")", svc.name, svc.ns);
-    return settings.entry_selector.empty() ? sel : settings.entry_selector + "," + sel;
-  }
-  const auto& from = s.workloads[*g.edge_from];
-  const auto& to = s.services[*g.edge_to];
-  return fmt::format(
-      R"(reporter=~"source|waypoint",source_workload="{}",source_workload_namespace="{}",destination_service_name="{}",destination_service_namespace="{}")",
-      from.name, from.ns, to.name, to.ns);
-}
-
-std::string errorRatioQuery(const std::string& sel, const std::string& w) {
-  return fmt::format(R"(sum(rate(istio_requests_total{{{0},response_code=~"5..|0"}}[{1}])) / sum(rate(istio_requests_total{{{0}}}[{1}])))",
-                     sel, w);
-}
-
-std::string latencyQuery(const std::string& sel, const std::string& w, double percentile) {
-  return fmt::format("histogram_quantile({}, sum by (le) (rate(istio_request_duration_milliseconds_bucket{{{}}}[{}])))",
-                     percentile / 100.0, sel, w);
+  return requestSelector(s, g.entry_point, g.edge_from, g.edge_to, settings.entry_selector);
 }
 
 double predictedLatency(const models::LatencySummary& l, double percentile) {
@@ -86,7 +63,7 @@ std::optional<double> singleValue(const json& data) {
 std::vector<GateCheck> planGates(const models::Scenario& s, std::size_t wave, const models::PhaseReport* predicted,
                                  const GateSettings& settings) {
   std::vector<GateCheck> out;
-  const std::string w = seconds(settings.window);
+  const std::string w = promDuration(settings.window);
   for (const auto& g : s.plan.waves.at(wave).gates) {
     const auto sel = pathSelector(s, g, settings);
     GateCheck c;

@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "../../support/kube_standin.hpp"
-#include "../importer/backfill_support.hpp"
+#include "../../support/prometheus_support.hpp"
 #include "meshtwin/kube/base64.hpp"
 #include "meshtwin/kube/prometheus.hpp"
 #include "meshtwin/models/loader.hpp"
@@ -52,7 +52,8 @@ struct DeployCluster {
              {"gateway.networking.k8s.io/v1", "gatewayclasses", "GatewayClass", false},
              {"gateway.networking.k8s.io/v1", "httproutes", "HTTPRoute", true},
              {"security.istio.io/v1", "authorizationpolicies", "AuthorizationPolicy", true},
-             {"security.istio.io/v1", "peerauthentications", "PeerAuthentication", true}}) {
+             {"security.istio.io/v1", "peerauthentications", "PeerAuthentication", true},
+             {"kyverno.io/v1", "clusterpolicies", "ClusterPolicy", false}}) {
       api.addResource(gv, res, kind, namespaced);
     }
     const auto& s = defaultScenario();

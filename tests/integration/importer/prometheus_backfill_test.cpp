@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "backfill_support.hpp"
+#include "../../support/prometheus_support.hpp"
 #include "meshtwin/importer/prometheus.hpp"
 #include "meshtwin/kube/prometheus.hpp"
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "../../integration/importer/backfill_support.hpp"
+#include "../../support/prometheus_support.hpp"
 #include "meshtwin/importer/prometheus.hpp"
 #include "meshtwin/kube/prometheus.hpp"
 #include "meshtwin/models/loader.hpp"
