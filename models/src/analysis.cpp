@@ -291,14 +291,30 @@ class Analyzer {
     }
   }
 
+  // The labels cost allocation needs: the scenario's labelPolicy, or OpenCost's usual three.
+  // Once the policy enforces (from the phase after the last wave, or throughout when it says
+  // Enforce during the migration), Kyverno rejects the workload's new pods: a restart, a
+  // rescheduled or an autoscaled pod fails, so the finding is no longer only about cost.
   void costLabels() {
-    static const std::vector<std::string> required = {"team", "cost-center", "environment"};
+    static const std::vector<std::string> fallback = {"team", "cost-center", "environment"};
+    const auto& lp = s_.label_policy;
+    const auto& required = lp ? lp->required : fallback;
+    const bool last = m_.phase == s_.plan.waves.size();
+    const bool enforced = lp && m_.phase > 0 &&
+                          (last ? lp->after : lp->during) == LabelPolicy::Action::Enforce;
     for (const auto& wl : s_.workloads) {
       std::string missing;
       for (const auto& l : required) {
         if (!wl.labels.count(l)) missing += (missing.empty() ? "" : ", ") + l;
       }
       if (missing.empty()) continue;
+      if (enforced) {
+        add(Severity::Medium, "missing-required-labels", "workload " + wl.key(),
+            "lacks label(s) " + missing + " the labelPolicy enforces: Kyverno rejects its new pods (restarts, "
+            "rescheduling, autoscaling)",
+            "add them under labels: before the policy enforces, or keep labelPolicy on Audit", wl.loc);
+        continue;
+      }
       add(Severity::Low, "missing-cost-labels", "workload " + wl.key(),
           "lacks label(s) " + missing + ": its cost (and its share of mesh cost) cannot be allocated",
           "add them under labels: (OpenCost aggregates by label; unlabelled pods land in __unallocated__)", wl.loc);

@@ -130,6 +130,22 @@ const char* toString(Fault::Kind k) {
   return "?";
 }
 
+const char* toString(Slo::Kind k) {
+  switch (k) {
+    case Slo::Kind::Availability: return "availability";
+    case Slo::Kind::Latency: return "latency";
+  }
+  return "?";
+}
+
+const char* toString(LabelPolicy::Action a) {
+  switch (a) {
+    case LabelPolicy::Action::Audit: return "Audit";
+    case LabelPolicy::Action::Enforce: return "Enforce";
+  }
+  return "?";
+}
+
 bool Fault::appliesTo(const std::string& phase) const {
   if (phases.empty()) return true;
   // A wave's rollout window counts as that wave.

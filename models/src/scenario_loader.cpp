@@ -53,7 +53,8 @@ void ScenarioLoader::readRoot(const YAML::Node& root) {
   }
   if (!r_.isMap(root, "scenario", "the document")) return;
   r_.checkKeys(root, "scenario", {"apiVersion", "kind", "metadata", "profile", "seed", "defaults", "cluster",
-                                  "workloads", "services", "entryPoints", "mesh", "plan", "faults"});
+                                  "workloads", "services", "entryPoints", "mesh", "plan", "faults", "slos",
+                                  "labelPolicy"});
   readHeader(root);
   readProfileRef(root);
 
@@ -129,6 +130,8 @@ void ScenarioLoader::readDependentSections(const YAML::Node& root) {
   if (mesh.IsDefined()) readMesh(mesh);
   if (plan.IsDefined()) readPlan(plan);
   if (const auto faults = root["faults"]; faults.IsDefined()) readFaults(faults);
+  if (const auto slos = root["slos"]; slos.IsDefined()) readSlos(slos);
+  if (const auto lp = root["labelPolicy"]; lp.IsDefined()) readLabelPolicy(lp);
   for (const auto& ns : namespaceSet()) s_.namespaces.push_back(ns);
   // Cycles need every call resolved; other errors elsewhere do not hide them.
   if (calls_resolved) checkCallCycles(s_, diags_);

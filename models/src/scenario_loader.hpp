@@ -152,7 +152,18 @@ class ScenarioLoader {
   void readSetMode(const YAML::Node& v, const std::string& obj, const SourceLoc& loc, Wave& wave);
   void readMovePolicy(const YAML::Node& v, const std::string& obj, const SourceLoc& loc, Wave& wave);
   void readGate(const YAML::Node& n, const std::string& obj, Wave& wave);
-  bool resolveGatePath(Gate& g, const YAML::Node& at, const std::string& obj);
+  struct TrafficPath {
+    std::optional<std::size_t> entry_point;
+    std::optional<WorkloadId> edge_from;
+    std::optional<ServiceId> edge_to;
+  };
+  bool resolveTrafficPath(const std::string& path, const YAML::Node& at, const std::string& obj, const char* what,
+                          TrafficPath& out);
+
+  // scenario_loader_guardrails.cpp
+  void readSlos(const YAML::Node& list);
+  void readSlo(const YAML::Node& n);
+  void readLabelPolicy(const YAML::Node& n);
 
   // scenario_loader_faults.cpp
   void readFaults(const YAML::Node& list);

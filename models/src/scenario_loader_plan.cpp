@@ -186,25 +186,33 @@ void ScenarioLoader::readGate(const YAML::Node& n, const std::string& obj, Wave&
     r_.error(n.begin()->first, obj, "unknown gate \"" + kind + "\"", suggestionHint(kind, {"latency", "errorRate"}, "gates"));
     return;
   }
-  if (!g.path.empty() && !resolveGatePath(g, v["path"], obj)) return;
+  if (!g.path.empty()) {
+    TrafficPath tp;
+    if (!resolveTrafficPath(g.path, v["path"], obj, "gate", tp)) return;
+    g.entry_point = tp.entry_point;
+    g.edge_from = tp.edge_from;
+    g.edge_to = tp.edge_to;
+  }
   wave.gates.push_back(std::move(g));
 }
 
-// A gate path is an entry point name, or a traffic edge "namespace/workload -> service"
-// (the service as a script would name it) that the workload's script really calls.
-bool ScenarioLoader::resolveGatePath(Gate& g, const YAML::Node& at, const std::string& obj) {
-  const auto arrow = g.path.find("->");
+// A traffic path (of a gate or an SLO) is an entry point name, or a traffic edge
+// "namespace/workload -> service" (the service as a script would name it) that the
+// workload's script really calls.
+bool ScenarioLoader::resolveTrafficPath(const std::string& path, const YAML::Node& at, const std::string& obj,
+                                        const char* what, TrafficPath& out) {
+  const auto arrow = path.find("->");
   if (arrow == std::string::npos) {
     for (std::size_t i = 0; i < s_.entry_points.size(); ++i) {
-      if (s_.entry_points[i].name == g.path) {
-        g.entry_point = i;
+      if (s_.entry_points[i].name == path) {
+        out.entry_point = i;
         return true;
       }
     }
     std::vector<std::string> names;
     for (const auto& ep : s_.entry_points) names.push_back(ep.name);
-    r_.error(at, obj, "gate path \"" + g.path + "\" is not an entry point",
-             suggestionHint(g.path, names, "entry points") + " (or name an edge as \"ns/workload -> service\")");
+    r_.error(at, obj, std::string(what) + " path \"" + path + "\" is not an entry point",
+             suggestionHint(path, names, "entry points") + " (or name an edge as \"ns/workload -> service\")");
     return false;
   }
   auto trim = [](std::string t) {
@@ -212,17 +220,17 @@ bool ScenarioLoader::resolveGatePath(Gate& g, const YAML::Node& at, const std::s
     while (!t.empty() && t.back() == ' ') t.pop_back();
     return t;
   };
-  const auto from = workloadByKey(trim(g.path.substr(0, arrow)), at, obj);
+  const auto from = workloadByKey(trim(path.substr(0, arrow)), at, obj);
   if (!from) return false;
-  const auto to = resolveService({trim(g.path.substr(arrow + 2)), s_.workloads[*from].ns, r_.loc(at)}, obj);
+  const auto to = resolveService({trim(path.substr(arrow + 2)), s_.workloads[*from].ns, r_.loc(at)}, obj);
   if (!to) return false;
   if (!s_.workloads[*from].calls(*to)) {
     r_.error(at, obj, "workload " + s_.workloads[*from].key() + " never calls " + s_.services[*to].key(),
-             "a gate on an edge needs a call in the workload's script");
+             std::string(what[0] == 'S' ? "an " : "a ") + what + " on an edge needs a call in the workload's script");
     return false;
   }
-  g.edge_from = from;
-  g.edge_to = to;
+  out.edge_from = from;
+  out.edge_to = to;
   return true;
 }
 

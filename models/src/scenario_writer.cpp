@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "scenario_writer_guardrails.hpp"
+
 namespace meshtwin::models {
 namespace {
 
@@ -75,6 +77,7 @@ class Writer {
     mesh();
     plan();
     faults();
+    detail::writeGuardrails(out_, s_);
     out_ << YAML::EndMap;
     return std::string(out_.c_str()) + "\n";
   }

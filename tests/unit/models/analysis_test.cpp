@@ -232,3 +232,24 @@ TEST_CASE("a caller-naming L4 policy behind a new waypoint sees the waypoint's i
   const auto fixed = loadOk(base(policy("cluster.local/ns/shop/sa/web, cluster.local/ns/pay/sa/wp"), waves));
   CHECK(withCode(analyze(fixed), "policy-sees-waypoint-identity").empty());
 }
+
+TEST_CASE("a labelPolicy names the labels; where it enforces, a missing label is medium", "[analysis][labels]") {
+  // Both workloads carry team, cost-center and environment, but the policy asks for owner,
+  // audited during the plan and enforced after its last wave.
+  auto text = base("", "    - name: w1\n      changes: [{setMode: {namespace: pay, mode: ambient}}]\n"
+                       "    - name: w2\n      changes: [{setMode: {namespace: shop, mode: ambient}}]\n");
+  text += "labelPolicy:\n  required: [owner]\n  duringMigration: Audit\n  afterLastWave: Enforce\n";
+  const auto findings = analyze(loadOk(text));
+  const auto low = withCode(findings, "missing-cost-labels");
+  const auto enforced = withCode(findings, "missing-required-labels");
+  REQUIRE(low.size() == 2);
+  REQUIRE(enforced.size() == 2);
+  for (const auto& f : low) {
+    CHECK(f.message.find("lacks label(s) owner:") != std::string::npos);
+    CHECK(f.phases == std::vector<std::string>{"baseline", "w1"});
+  }
+  for (const auto& f : enforced) {
+    CHECK(f.severity == meshtwin::models::Severity::Medium);
+    CHECK(f.phases == std::vector<std::string>{"w2"});
+  }
+}

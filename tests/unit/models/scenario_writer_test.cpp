@@ -117,6 +117,26 @@ TEST_CASE("the default scenario's values come back exactly") {
   CHECK(wp.hpa->target_cpu_percent == 70);
   CHECK(wp.zones.size() == 2);
   CHECK_FALSE(b.waypoint_initial[*b.findWaypoint("checkout", "checkout-waypoint")]);
+  // Guard rails: SLOs keep kind, path, objective, threshold and period; the label contract its actions.
+  REQUIRE(b.slos.size() == a.slos.size());
+  REQUIRE(a.slos.size() == 4);
+  for (std::size_t i = 0; i < a.slos.size(); ++i) {
+    CHECK(b.slos[i].name == a.slos[i].name);
+    CHECK(b.slos[i].kind == a.slos[i].kind);
+    CHECK(b.slos[i].objective == a.slos[i].objective);
+    CHECK(b.slos[i].threshold_ns == a.slos[i].threshold_ns);
+    CHECK(b.slos[i].period_days == a.slos[i].period_days);
+    CHECK(b.slos[i].entry_point == a.slos[i].entry_point);
+    CHECK(b.slos[i].edge_to == a.slos[i].edge_to);
+  }
+  CHECK(a.slos[1].kind == models::Slo::Kind::Latency);
+  CHECK(a.slos[1].threshold_ns == 250'000'000);
+  CHECK(a.slos[3].period_days == 28);
+  CHECK(a.slos[3].edge_from == a.findWorkload("shop", "frontend"));
+  REQUIRE(b.label_policy);
+  CHECK(b.label_policy->required == std::vector<std::string>{"team", "cost-center", "environment"});
+  CHECK(b.label_policy->during == models::LabelPolicy::Action::Audit);
+  CHECK(b.label_policy->after == models::LabelPolicy::Action::Enforce);
 }
 
 TEST_CASE("a scenario using every field round-trips") {

@@ -331,6 +331,38 @@ struct Pod {
   NodeId node = 0;
 };
 
+// A service level objective (sloth's model): the share of good events of a path over a
+// period. Availability counts a request as bad when it fails (5xx or reset); latency, when it
+// is slower than the threshold. Paths are written as gates are: an entry point's name, or an
+// edge "ns/workload -> service".
+struct Slo {
+  enum class Kind { Availability, Latency };
+  std::string name;  // sloth's slo name: [a-z0-9-], unique in the scenario
+  Kind kind = Kind::Availability;
+  std::string path;
+  std::optional<std::size_t> entry_point;  // resolved entry point, or
+  std::optional<WorkloadId> edge_from;     // resolved edge: caller workload
+  std::optional<ServiceId> edge_to;        //                and called service
+  double objective = 99.9;                 // percent of good events
+  std::int64_t threshold_ns = 0;           // Latency only
+  int period_days = 30;                    // sloth's time window: 28 or 30
+  std::string description;
+  SourceLoc loc;
+};
+const char* toString(Slo::Kind k);
+
+// The label contract cost allocation relies on: labels every workload must carry, enforced
+// by a Kyverno ClusterPolicy the renderer emits (Audit while the plan rolls out, then the
+// action asked for after the last wave).
+struct LabelPolicy {
+  enum class Action { Audit, Enforce };
+  std::vector<std::string> required;  // e.g. team, cost-center, environment
+  Action during = Action::Audit;      // from the first wave until the last
+  Action after = Action::Enforce;     // once the last wave is applied
+  SourceLoc loc;
+};
+const char* toString(LabelPolicy::Action a);
+
 struct Scenario {
   std::string file;
   std::string name;
@@ -369,6 +401,8 @@ struct Scenario {
 
   Plan plan;
   std::vector<Fault> faults;
+  std::vector<Slo> slos;                    // top-level `slos:`
+  std::optional<LabelPolicy> label_policy;  // top-level `labelPolicy:`
 
   // Placement of the baseline: workload pods then waypoint pods.
   std::vector<Pod> pods;
