@@ -494,6 +494,18 @@ def main(argv: list[str]) -> int:
         for ep in gate_eps:
             emit(f"        - latency: {{path: {ep}, percentile: p99, threshold: 500ms}}")
             emit(f"        - errorRate: {{path: {ep}, max: 1%}}")
+    # Guard rails: an availability and a latency SLO per gated entry point, and the cost
+    # labels every workload carries (audited while the plan rolls out, enforced after).
+    emit("")
+    emit("slos:")
+    for ep in gate_eps:
+        emit(f"  - {{name: {ep}-availability, path: {ep}, objective: 99.9}}")
+        emit(f"  - {{name: {ep}-latency, path: {ep}, objective: 99, latency: 500ms}}")
+    emit("")
+    emit("labelPolicy:")
+    emit("  required: [team, cost-center, environment]")
+    emit("  duringMigration: Audit")
+    emit("  afterLastWave: Enforce")
     text = "\n".join(out) + "\n"
     if args.output == "-":
         sys.stdout.write(text)

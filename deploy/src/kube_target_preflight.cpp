@@ -17,6 +17,7 @@ std::string installHint(const std::string& api_version) {
   if (api_version.rfind("gateway.networking.k8s.io/", 0) == 0) {
     return "install the Gateway API standard CRDs (kubectl apply -f standard-install.yaml of a gateway-api release)";
   }
+  if (api_version.rfind("kyverno.io/", 0) == 0) return "install Kyverno (helm install kyverno kyverno/kyverno -n kyverno --create-namespace), or drop labelPolicy from the scenario";
   if (api_version.find("istio.io/") != std::string::npos) return "install Istio with the ambient profile (istioctl install --set profile=ambient)";
   return "the cluster's Kubernetes version does not serve it";
 }

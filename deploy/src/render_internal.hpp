@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,10 @@ std::vector<DesiredSet> desiredPhases(const models::Scenario& s);
 // Istio's YAML shape of a policy as models/ writes it (writeScenarioYaml), as JSON.
 nlohmann::json authzPolicyJson(const models::AuthorizationPolicy& p);
 nlohmann::json peerAuthnJson(const models::PeerAuthentication& pa);
+
+// The scenario's labelPolicy as a Kyverno ClusterPolicy at `phase` (render_label_policy.cpp):
+// none before the first wave or without a labelPolicy.
+extern const char* const kLabelPolicyName;
+std::optional<nlohmann::json> labelPolicyJson(const models::Scenario& s, std::size_t phase);
 
 }  // namespace meshtwin::deploy::detail

@@ -222,6 +222,8 @@ std::vector<DesiredSet> desiredPhases(const Scenario& s) {
     services(s, l, set);
     deployments(s, phases[p], l, set);
     policies(phases[p], set);
+    // Last, so Deployments this wave changes are admitted before it switches to Enforce.
+    if (auto kp = labelPolicyJson(s, p)) put(set, 8, "ClusterPolicy", "", kLabelPolicyName, std::move(*kp), true);
     out.push_back(std::move(set));
   }
   return out;

@@ -38,9 +38,9 @@ TEST_CASE("render: every wave of the default scenario gets a directory", "[cli][
     CHECK(fs::is_regular_file(dir / wave / "kustomization.yaml"));
     CHECK(contains(r.out, (dir / wave).string()));
   }
-  CHECK(contains(r.out, "3 object(s)"));
+  CHECK(contains(r.out, "4 object(s)"));  // with the Kyverno label policy
   CHECK(contains(r.out, "9 object(s)"));
-  CHECK(contains(r.out, "15 object(s)"));
+  CHECK(contains(r.out, "16 object(s)"));
   CHECK(fs::is_regular_file(dir / "02-wave-2-checkout" / "gateway-checkout-checkout-waypoint.yaml"));
   std::ifstream in(dir / "02-wave-2-checkout" / "gateway-checkout-checkout-waypoint.yaml");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -68,7 +68,8 @@ TEST_CASE("render: wave 1 enrols the data namespace and restarts its sidecar pod
   CHECK((*inv)["metadata"]["namespace"] == "data");
   CHECK((*inv)["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] ==
         "shop-to-ambient/wave-1-data");
-  CHECK(w.objects.size() == 3);
+  CHECK(kinds(w, "ClusterPolicy") == std::set<std::string>{"meshtwin-required-labels"});  // the label contract
+  CHECK(w.objects.size() == 4);
   // istio-injection was set by another manager: removed beside the apply, and listed.
   REQUIRE(w.label_removals.size() == 1);
   CHECK(w.label_removals[0].kind == "Namespace");
@@ -132,7 +133,8 @@ TEST_CASE("render: wave 3 adds two waypoints and enrols shop and identity", "[de
   CHECK(kinds(w, "HorizontalPodAutoscaler") == std::set<std::string>{"identity-waypoint", "shop-waypoint"});
   CHECK(kinds(w, "Namespace") == std::set<std::string>{"identity", "shop"});
   CHECK(kinds(w, "Deployment").size() == 7);
-  CHECK(w.objects.size() == 15);
+  CHECK(kinds(w, "ClusterPolicy") == std::set<std::string>{"meshtwin-required-labels"});  // now Enforce
+  CHECK(w.objects.size() == 16);
 }
 
 TEST_CASE("render: the plan renders the same bytes every time", "[deploy][render]") {
